@@ -1,0 +1,230 @@
+"""The one backend interface. The TUI, the server and the CLI talk only to this.
+
+Two implementations: the SQLModel store (`memtui.store.SqlStore`, SQLite or PostgreSQL)
+and the HTTP client (`memtui.remote.HttpBackend`). Methods are synchronous and
+thread-safe; the TUI calls them from thread workers, the server from its threadpool.
+
+Every method raises only `memtui.domain.errors.MemtuiError` subclasses, with messages
+fit to show a user: NotFoundError, InvalidInputError (names the field and value),
+ConflictError / VersionConflictError, UnsupportedError (capability missing),
+BackendUnavailableError (unreachable, locked, disk full), AuthError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol, runtime_checkable
+
+from memtui.domain.models import (
+    DEFAULT_EXTEND,
+    DEFAULT_SESSION_TTL,
+    Agent,
+    AgentStats,
+    Briefing,
+    Change,
+    CommitResult,
+    ContextRequest,
+    ContextResult,
+    Memory,
+    MemoryPage,
+    MemoryPatch,
+    MemoryQuery,
+    NewMemory,
+    NewSnapshot,
+    Session,
+    Snapshot,
+    WorkingMemoryItem,
+)
+
+
+class _Default:
+    """Sentinel: 'use the backend default' where None already means something."""
+
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT: Any = _Default()
+
+
+@runtime_checkable
+class Backend(Protocol):
+    # --- about the backend ---------------------------------------------------------------
+
+    def describe(self) -> str:
+        """Where this backend points, safe to show: secrets masked."""
+        ...
+
+    def capabilities(self) -> frozenset[str]:
+        """Values of `memtui.domain.models.Capability` this backend supports."""
+        ...
+
+    def now(self) -> datetime:
+        """The backend's clock (injected in tests); aware UTC."""
+        ...
+
+    def close(self) -> None: ...
+
+    # --- agents --------------------------------------------------------------------------
+
+    def create_agent(
+        self, name: str, *, description: str = "", config: dict[str, Any] | None = None
+    ) -> Agent:
+        """ConflictError if an agent with this name exists."""
+        ...
+
+    def ensure_agent(self, id_or_name: str) -> Agent:
+        """Get the agent, registering it (name = id) if it does not exist."""
+        ...
+
+    def list_agents(self) -> list[Agent]: ...
+
+    def get_agent(self, id_or_name: str) -> Agent: ...
+
+    def delete_agent(self, agent_id: str) -> None: ...
+
+    def agent_stats(self, agent_id: str) -> AgentStats: ...
+
+    # --- sessions ------------------------------------------------------------------------
+
+    def create_session(
+        self,
+        agent_id: str,
+        *,
+        metadata: dict[str, Any] | None = None,
+        workspace_id: str | None = None,
+        ttl: timedelta | None = DEFAULT_SESSION_TTL,
+    ) -> Session:
+        """`ttl=None` makes a session that never expires. Registers unknown agents."""
+        ...
+
+    def list_sessions(
+        self,
+        *,
+        agent_id: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+    ) -> list[Session]:
+        """Newest first. `status` may be active, closed or expired (computed from now)."""
+        ...
+
+    def get_session(self, session_id: str) -> Session: ...
+
+    def update_session(
+        self,
+        session_id: str,
+        *,
+        status: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Session:
+        """Setting status `closed` sets closed_at; `active` reopens it."""
+        ...
+
+    def extend_session(self, session_id: str, by: timedelta = DEFAULT_EXTEND) -> Session:
+        """Adds `by` to the current expiry (1 h left + 6 h = 7 h left). An already
+        expired session is extended from now."""
+        ...
+
+    def close_session(self, session_id: str) -> Session: ...
+
+    def delete_session(self, session_id: str) -> None:
+        """Removes the session, its working memory and snapshots; memories stay."""
+        ...
+
+    # --- memories ------------------------------------------------------------------------
+
+    def add_memories(self, memories: Sequence[NewMemory]) -> list[Memory]:
+        """All or nothing. Registers unknown agents."""
+        ...
+
+    def get_memory(self, memory_id: str) -> Memory: ...
+
+    def list_memories(self, query: MemoryQuery) -> MemoryPage: ...
+
+    def count_memories(self, query: MemoryQuery) -> int:
+        """How many memories match `query` (ignoring its paging fields)."""
+        ...
+
+    def update_memory(self, memory_id: str, patch: MemoryPatch) -> Memory: ...
+
+    def delete_memories(self, memory_ids: Sequence[str]) -> int:
+        """Deletes exactly these; returns how many existed."""
+        ...
+
+    # --- working memory ------------------------------------------------------------------
+
+    def list_working_memory(self, session_id: str) -> list[WorkingMemoryItem]:
+        """Sorted by key."""
+        ...
+
+    def get_working_memory(self, session_id: str, key: str) -> WorkingMemoryItem: ...
+
+    def set_working_memory(
+        self,
+        session_id: str,
+        key: str,
+        value: Any,
+        *,
+        importance: float | None = None,
+        expected_version: int | None = None,
+    ) -> WorkingMemoryItem:
+        """Creates (version 1) or updates (version + 1). With `expected_version`, a
+        stale version raises VersionConflictError carrying the current item; 0 means
+        'must not exist yet'."""
+        ...
+
+    def rename_working_memory(
+        self, session_id: str, key: str, new_key: str, *, expected_version: int | None = None
+    ) -> WorkingMemoryItem:
+        """ConflictError if `new_key` exists."""
+        ...
+
+    def delete_working_memory(
+        self, session_id: str, key: str, *, expected_version: int | None = None
+    ) -> None: ...
+
+    def commit_working_memory(
+        self, session_id: str, *, min_importance: float = 0.5, deduplicate: bool = True
+    ) -> CommitResult:
+        """Turns working-memory items with importance >= min_importance into long-term
+        memories (memory_type `session`, event_type `commit`, tagged with the key).
+        With `deduplicate`, an item whose content already exists as a memory of this
+        agent is skipped and counted."""
+        ...
+
+    # --- snapshots -----------------------------------------------------------------------
+
+    def create_snapshot(self, session_id: str, snapshot: NewSnapshot) -> Snapshot: ...
+
+    def list_snapshots(self, session_id: str) -> list[Snapshot]:
+        """Newest first."""
+        ...
+
+    def get_snapshot(self, snapshot_id: str) -> Snapshot: ...
+
+    def latest_snapshot(self, *, agent_id: str | None = None) -> Snapshot:
+        """NotFoundError if there is none."""
+        ...
+
+    # --- briefing and context ------------------------------------------------------------
+
+    def briefing(
+        self, *, agent_id: str | None = None, lookback: timedelta = timedelta(hours=24)
+    ) -> Briefing: ...
+
+    def build_context(self, session_id: str, request: ContextRequest) -> ContextResult:
+        """The LLM-ready markdown (memtui.domain.context). NotFoundError for an unknown
+        session, InvalidInputError naming a bad since/until/type/encoding."""
+        ...
+
+    # --- change feed ---------------------------------------------------------------------
+
+    def latest_change_id(self) -> int:
+        """The id of the newest change (0 if none): a cursor to start following from."""
+        ...
+
+    def changes_since(self, cursor: int, *, limit: int = 1000) -> list[Change]:
+        """Changes with id > cursor, oldest first. A reader that keeps the last id it
+        saw never misses one."""
+        ...

@@ -1,0 +1,43 @@
+"""Fixtures shared by every test package.
+
+Every test runs with its own config, data and cache directories, so nothing touches
+the developer's real store or config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from memtui.domain.clock import ManualClock
+
+# The instant every frozen clock starts at; snapshots depend on it.
+FROZEN_NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path / "memtui-home"
+    for name in ("config", "data", "cache"):
+        (home / name).mkdir(parents=True)
+    monkeypatch.setenv("MEMTUI_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("MEMTUI_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("MEMTUI_CACHE_DIR", str(home / "cache"))
+    for name in ("MEMTUI_DB", "MEMTUI_SERVER", "MEMTUI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    yield home
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A clock frozen at FROZEN_NOW that a test can advance by hand."""
+    return ManualClock(FROZEN_NOW)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A real SQLite file, fresh per test."""
+    return f"sqlite:///{tmp_path / 'store.db'}"
