@@ -95,8 +95,11 @@ class Backend(Protocol):
         metadata: dict[str, Any] | None = None,
         workspace_id: str | None = None,
         ttl: timedelta | None = DEFAULT_SESSION_TTL,
+        session_id: str | None = None,
     ) -> Session:
-        """`ttl=None` makes a session that never expires. Registers unknown agents."""
+        """`ttl=None` makes a session that never expires. Registers unknown agents.
+        `session_id` is normally generated; a client may bring its own (seed 003 does),
+        ConflictError if it exists."""
         ...
 
     def list_sessions(
@@ -144,6 +147,13 @@ class Backend(Protocol):
 
     def count_memories(self, query: MemoryQuery) -> int:
         """How many memories match `query` (ignoring its paging fields)."""
+        ...
+
+    def list_memory_types(
+        self, *, agent_id: str | None = None, session_id: str | None = None
+    ) -> list[str]:
+        """Memtrace's four types plus every other type stored (for this agent/session),
+        sorted. Filters and the context engine validate type names against it."""
         ...
 
     def update_memory(self, memory_id: str, patch: MemoryPatch) -> Memory: ...

@@ -23,8 +23,7 @@ def _add_backend_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--server",
         metavar="URL",
-        help="use a memtui/Memtrace server over HTTP instead of a local store "
-        "(env MEMTUI_SERVER)",
+        help="use a memtui/Memtrace server over HTTP instead of a local store (env MEMTUI_SERVER)",
     )
     parser.add_argument(
         "--api-key", metavar="KEY", help="API key for --server (env MEMTUI_API_KEY)"
@@ -67,9 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     context.add_argument("--exclude-types", help="comma-separated memory types to exclude")
     context.add_argument("--max-tokens", type=int, metavar="N", help="exact token budget")
     context.add_argument("--order", choices=["asc", "desc"], default="desc")
-    context.add_argument(
-        "--encoding", choices=["cl100k_base", "o200k_base"], default="cl100k_base"
-    )
+    context.add_argument("--encoding", choices=["cl100k_base", "o200k_base"], default="cl100k_base")
     context.add_argument("--copy", action="store_true", help="also copy it to the clipboard")
 
     serve = sub.add_parser("serve", help="run the Memtrace-compatible HTTP server")

@@ -242,6 +242,7 @@ class NewMemory:
     parent_id: str | None = None
     dedup_key: str | None = None
     time: datetime | None = None
+    id: str | None = None  # normally generated; given only by imports and the demo
 
 
 @dataclass(frozen=True, slots=True)
