@@ -1,0 +1,52 @@
+"""The base of every right-hand pane that shows something about the selected session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import SystemCommand
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from memtui.domain.errors import MemtuiError
+from memtui.domain.models import Session
+
+if TYPE_CHECKING:
+    from memtui.backend import Backend
+    from memtui.domain.clock import Clock
+    from memtui.tui.messages import StoreChanged
+
+
+class SessionPane(Widget):
+    """A pane bound to the selected session.
+
+    The app sets `session` when the selection changes and posts `StoreChanged` when the
+    backend changes. Subclasses load data in thread workers (never on the UI thread) in
+    `watch_session` and `on_store_changed`, and report failures with `report_error`.
+    """
+
+    HELP: ClassVar[str] = ""
+    """Markdown shown by F1 when this pane has focus."""
+
+    session: reactive[Session | None] = reactive(None, always_update=True)
+
+    @property
+    def backend(self) -> Backend:
+        return self.app.backend  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def clock(self) -> Clock:
+        return self.app.clock  # type: ignore[attr-defined, no-any-return]
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """Commands this pane offers in the command palette (ctrl+p)."""
+        return ()
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        """Reload if the change concerns what this pane shows."""
+
+    def report_error(self, error: MemtuiError | Exception, *, action: str = "") -> None:
+        """Show a failure as a toast: a clear message, never a traceback."""
+        prefix = f"{action}: " if action else ""
+        self.app.notify(f"{prefix}{error}", severity="error", timeout=6)
