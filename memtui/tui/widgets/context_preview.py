@@ -1,18 +1,539 @@
-"""Context preview pane (placeholder; being built)."""
+"""The context preview: exactly what `memtui context` prints, with its filters, a token
+gauge, copy to clipboard and save to file.
+
+Builds run in an exclusive thread worker after a short debounce, so typing in the
+filters never waits for tiktoken; a newer build always wins over an older one.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Static
+import contextlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, ClassVar
 
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import (
+    ContentSwitcher,
+    Input,
+    Label,
+    Markdown,
+    ProgressBar,
+    Select,
+    Static,
+    TextArea,
+)
+
+from memtui.domain.errors import InvalidInputError, MemtuiError
+from memtui.domain.models import (
+    DEFAULT_ENCODING,
+    ENCODINGS,
+    Capability,
+    ContextRequest,
+    ContextResult,
+    Order,
+    Session,
+)
+from memtui.tui.messages import StoreChanged
 from memtui.tui.widgets.pane import SessionPane
+from memtui.tui.widgets.working_memory_dialogs import ConfirmModal, TextPromptModal
+
+DEBOUNCE_SECONDS = 0.3
+DEFAULT_MAX_TOKENS = 2000
+
+# Which filter input an InvalidInputError's `field` points at.
+_FIELD_INPUTS = {
+    "since": "#cp-since",
+    "until": "#cp-until",
+    "max_tokens": "#cp-max-tokens",
+    "include_types": "#cp-include",
+    "types": "#cp-include",
+    "memory_types": "#cp-include",
+    "exclude_types": "#cp-exclude",
+}
+_LETTER_ACTIONS = frozenset({"copy", "toggle_view", "save_to_file"})
+
+
+def split_types(text: str) -> tuple[str, ...]:
+    """`decision, entity` -> ("decision", "entity"); blanks are dropped."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def describe_gauge(result: ContextResult) -> str:
+    """`1,873 / 2,000 tokens · 7 memories left out` (or without a budget)."""
+    if result.max_tokens is None:
+        text = f"{result.token_count:,} tokens · no budget"
+    else:
+        text = f"{result.token_count:,} / {result.max_tokens:,} tokens"
+    if result.omitted_count:
+        noun = "memory" if result.omitted_count == 1 else "memories"
+        text += f" · {result.omitted_count:,} {noun} left out"
+    else:
+        noun = "memory" if result.memory_count == 1 else "memories"
+        text += f" · all {result.memory_count:,} {noun} included"
+    return f"{text} · {result.encoding}"
+
+
+def describe_write_error(path: Path, error: OSError) -> str:
+    if isinstance(error, FileNotFoundError):
+        return f"Not saved: the directory {path.parent} does not exist."
+    if isinstance(error, IsADirectoryError):
+        return f"Not saved: {path} is a directory."
+    if isinstance(error, PermissionError):
+        return f"Not saved: permission denied for {path}."
+    if isinstance(error, NotADirectoryError):
+        return f"Not saved: a part of {path.parent} is a file, not a directory."
+    reason = error.strerror or str(error)
+    return f"Not saved to {path}: {reason}."
 
 
 class ContextPreviewPane(SessionPane):
-    HELP = "# Context preview"
+    """Pane 4: the session's LLM-ready context, live, within an exact token budget."""
+
+    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
+
+    HELP = """\
+# Context preview
+
+Exactly what `memtui context SESSION_ID` prints for the selected session: markdown
+grouped by memory type, ready to paste into an LLM prompt.
+
+| key | action |
+|---|---|
+| tab / shift+tab | move between the filters and the preview |
+| esc | leave a filter (back to the preview) |
+| c | copy the context to the clipboard |
+| s | save the context to a file |
+| v | switch between rendered markdown and raw text |
+
+**Filters** update the preview as you type (after a short pause):
+
+- **since / until**: relative (`30m`, `2h`, `7d`, `1w`, `45s`) or ISO 8601
+  (`2026-03-14T09:00`).
+- **types / exclude**: comma-separated memory types; the known types are listed.
+- **max tokens**: the exact budget, counted with tiktoken over the whole markdown,
+  headings included. Leave it empty for no budget.
+- **order** (newest or oldest first) and **encoding** (`cl100k_base`, `o200k_base`).
+
+The **gauge** shows the tokens used against the budget and how many memories were
+left out; the most important, then the most recent, memories are kept.
+
+**Copy** uses the terminal (OSC 52, which works over SSH) and, where one exists, the
+system clipboard too. The toast says which.
+"""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "copy", "Copy", id="context_preview.copy"),
+        Binding("s", "save_to_file", "Save to file", id="context_preview.save"),
+        Binding("v", "toggle_view", "Raw/rendered", id="context_preview.toggle_view"),
+        Binding("escape", "focus_preview", "Back to preview", id="context_preview.focus_preview"),
+    ]
 
     def __init__(self) -> None:
         super().__init__(id="context-preview")
+        self._session_id: str | None = None
+        self._result: ContextResult | None = None
+        self._generation = 0
+        self._debounce: Timer | None = None
+        self._rendered = True
+        self._markdown_text: str | None = None  # what the Markdown widget shows
+        self._budget_supported = True
+
+    # --- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static("Context preview")
+        with ContentSwitcher(initial="cp-message", id="cp-switcher"):
+            yield Static("Select a session to preview its context.", id="cp-message")
+            with Vertical(id="cp-main"):
+                with Horizontal(classes="cp-controls"):
+                    yield Label("since", classes="cp-label")
+                    yield Input(placeholder="e.g. 4h", id="cp-since", compact=True)
+                    yield Label("until", classes="cp-label")
+                    yield Input(placeholder="now", id="cp-until", compact=True)
+                    yield Label("max tokens", classes="cp-label")
+                    yield Input(
+                        str(DEFAULT_MAX_TOKENS),
+                        placeholder="no budget",
+                        id="cp-max-tokens",
+                        compact=True,
+                        restrict=r"[0-9]*",
+                    )
+                    yield Label("order", classes="cp-label")
+                    yield Select(
+                        [("newest first", Order.DESC.value), ("oldest first", Order.ASC.value)],
+                        value=Order.DESC.value,
+                        allow_blank=False,
+                        id="cp-order",
+                        compact=True,
+                    )
+                    yield Label("encoding", classes="cp-label")
+                    yield Select(
+                        [(name, name) for name in ENCODINGS],
+                        value=DEFAULT_ENCODING,
+                        allow_blank=False,
+                        id="cp-encoding",
+                        compact=True,
+                    )
+                with Horizontal(classes="cp-controls -last"):
+                    yield Label("types", classes="cp-label")
+                    yield Input(placeholder="all types", id="cp-include", compact=True)
+                    yield Label("exclude", classes="cp-label")
+                    yield Input(placeholder="none", id="cp-exclude", compact=True)
+                    yield Static("", id="cp-types-hint")
+                yield Static("", id="cp-error")
+                with Horizontal(id="cp-gauge-row"):
+                    yield ProgressBar(total=DEFAULT_MAX_TOKENS, show_eta=False, id="cp-gauge")
+                    yield Static("building…", id="cp-gauge-label")
+                with ContentSwitcher(initial="cp-rendered-scroll", id="cp-view"):
+                    with VerticalScroll(id="cp-rendered-scroll"):
+                        yield Markdown("", id="cp-rendered")
+                    yield TextArea(
+                        "", read_only=True, soft_wrap=True, id="cp-raw", show_cursor=True
+                    )
+
+    # --- state -------------------------------------------------------------------------
+
+    @property
+    def result(self) -> ContextResult | None:
+        """The context currently shown (None before the first build)."""
+        return self._result
+
+    @property
+    def preview_text(self) -> str:
+        return self._result.context if self._result else ""
+
+    def _show_message(self, text: str) -> None:
+        self.query_one("#cp-message", Static).update(text)
+        self.query_one("#cp-switcher", ContentSwitcher).current = "cp-message"
+
+    def watch_session(self, session: Session | None) -> None:
+        new_id = session.id if session else None
+        if new_id == self._session_id and new_id is not None:
+            self._schedule_build()
+            return
+        self._session_id = new_id
+        self._result = None
+        self._markdown_text = None
+        if new_id is None:
+            self._show_message("Select a session to preview its context.")
+            return
+        self.query_one("#cp-switcher", ContentSwitcher).current = "cp-main"
+        self.query_one("#cp-gauge-label", Static).update("building…")
+        self._load_types(new_id)
+        self._build_now()
+
+    # --- building ----------------------------------------------------------------------
+
+    @on(Input.Changed, ".cp-controls Input")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        event.input.remove_class("-invalid")
+        self._schedule_build()
+
+    @on(Input.Submitted, ".cp-controls Input")
+    def _filter_submitted(self) -> None:
+        self._build_now()
+
+    @on(Select.Changed, ".cp-controls Select")
+    def _select_changed(self) -> None:
+        self._schedule_build()
+
+    def _schedule_build(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(DEBOUNCE_SECONDS, self._build_now)
+
+    def _build_now(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+            self._debounce = None
+        session_id = self._session_id
+        if session_id is None:
+            return
+        request = self._read_request()
+        if request is None:
+            return
+        self._generation += 1
+        self._build_worker(session_id, request, self._generation)
+
+    def _read_request(self) -> ContextRequest | None:
+        """The filters as a request; None (with the input marked) if max_tokens is bad."""
+        max_input = self.query_one("#cp-max-tokens", Input)
+        max_text = max_input.value.strip()
+        max_tokens: int | None = None
+        if max_text and self._budget_supported:
+            try:
+                max_tokens = int(max_text)
+            except ValueError:
+                max_tokens = 0
+            if max_tokens <= 0:
+                self._show_filter_error(
+                    f"max tokens must be a positive whole number, not {max_text!r}",
+                    "#cp-max-tokens",
+                )
+                return None
+        order = self.query_one("#cp-order", Select).value
+        encoding = self.query_one("#cp-encoding", Select).value
+        return ContextRequest(
+            since=self.query_one("#cp-since", Input).value.strip() or None,
+            until=self.query_one("#cp-until", Input).value.strip() or None,
+            include_types=split_types(self.query_one("#cp-include", Input).value),
+            exclude_types=split_types(self.query_one("#cp-exclude", Input).value),
+            max_tokens=max_tokens,
+            order=str(order) if isinstance(order, str) else Order.DESC.value,
+            encoding=str(encoding) if isinstance(encoding, str) else DEFAULT_ENCODING,
+        )
+
+    @work(thread=True, exclusive=True, group="context-build", exit_on_error=False)
+    def _build_worker(self, session_id: str, request: ContextRequest, generation: int) -> None:
+        try:
+            result = self.backend.build_context(session_id, request)
+        except MemtuiError as error:
+            self._deliver(self._build_failed, session_id, generation, error)
+            return
+        except Exception as error:  # a bug, not bad input: still a message, not a traceback
+            wrapped = MemtuiError(f"unexpected {type(error).__name__}: {error}")
+            self._deliver(self._build_failed, session_id, generation, wrapped)
+            return
+        self._deliver(self._show_result, session_id, generation, result)
+
+    def _deliver(self, callback: Any, *args: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the app is closing
+            self.app.call_from_thread(callback, *args)
+
+    def _is_current(self, session_id: str, generation: int) -> bool:
+        return session_id == self._session_id and generation == self._generation
+
+    def _build_failed(self, session_id: str, generation: int, error: MemtuiError) -> None:
+        if not self._is_current(session_id, generation):
+            return
+        selector = None
+        if isinstance(error, InvalidInputError):
+            selector = _FIELD_INPUTS.get(error.field or "")
+            if selector is None and error.field and "type" in error.field:
+                selector = "#cp-include"
+        self._show_filter_error(str(error), selector)
+
+    def _show_filter_error(self, message: str, selector: str | None) -> None:
+        """The message names the bad value; the input keeps its text, marked invalid."""
+        error_line = self.query_one("#cp-error", Static)
+        error_line.update(f"⚠ {message}")
+        if selector is not None:
+            self.query_one(selector, Input).add_class("-invalid")
+
+    def _clear_filter_error(self) -> None:
+        error_line = self.query_one("#cp-error", Static)
+        error_line.update("")
+        for field in self.query(".cp-controls Input"):
+            field.remove_class("-invalid")
+
+    def _show_result(self, session_id: str, generation: int, result: ContextResult) -> None:
+        if not self._is_current(session_id, generation):
+            return  # a newer build (or another session) has taken over
+        self._clear_filter_error()
+        changed = self._result is None or self._result.context != result.context
+        self._result = result
+        self._update_gauge(result)
+        if changed:
+            raw = self.query_one("#cp-raw", TextArea)
+            scroll_y = raw.scroll_y
+            raw.load_text(result.context)
+            raw.scroll_to(y=scroll_y, animate=False)
+            if self._rendered:
+                self._update_markdown()
+
+    def _update_gauge(self, result: ContextResult) -> None:
+        gauge = self.query_one("#cp-gauge", ProgressBar)
+        label = self.query_one("#cp-gauge-label", Static)
+        text = describe_gauge(result)
+        if not self._budget_supported:
+            text += " · this server does not count tokens against a budget"
+        label.update(text)
+        if result.max_tokens:
+            gauge.display = True
+            gauge.update(total=result.max_tokens, progress=result.token_count)
+            used = result.token_count / result.max_tokens
+            gauge.set_class(used >= 0.9, "-full")
+        else:
+            gauge.display = False
+
+    def _update_markdown(self) -> None:
+        text = self.preview_text
+        if text == self._markdown_text:
+            return
+        self._markdown_text = text
+        scroll = self.query_one("#cp-rendered-scroll", VerticalScroll)
+        scroll_y = scroll.scroll_y
+        self.query_one("#cp-rendered", Markdown).update(text)
+        self.call_after_refresh(scroll.scroll_to, y=scroll_y, animate=False)
+
+    # --- memory types and capabilities -------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="context-types", exit_on_error=False)
+    def _load_types(self, session_id: str) -> None:
+        try:
+            capabilities = self.backend.capabilities()
+            types = self.backend.list_memory_types(session_id=session_id)
+        except MemtuiError:
+            return  # the hint is a nicety; the build reports real problems
+        except Exception:
+            return
+        self._deliver(self._show_types, session_id, types, capabilities)
+
+    def _show_types(self, session_id: str, types: list[str], capabilities: frozenset[str]) -> None:
+        if session_id != self._session_id:
+            return
+        self.query_one("#cp-types-hint", Static).update("known: " + ", ".join(types))
+        supported = Capability.CONTEXT_BUDGET in capabilities
+        if supported != self._budget_supported:
+            self._budget_supported = supported
+            max_input = self.query_one("#cp-max-tokens", Input)
+            max_input.disabled = not supported
+            if not supported:
+                max_input.tooltip = "This server ignores max_tokens."
+            self._build_now()
+
+    # --- actions -----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # In a filter input the letters are typed; esc leaves the input first.
+        focused = self.app.focused
+        if action in _LETTER_ACTIONS and isinstance(focused, Input):
+            return False
+        if action == "focus_preview":
+            return isinstance(focused, Input | Select)
+        return True
+
+    def action_focus_preview(self) -> None:
+        if self._rendered:
+            self.query_one("#cp-rendered-scroll", VerticalScroll).focus()
+        else:
+            self.query_one("#cp-raw", TextArea).focus()
+
+    def action_toggle_view(self) -> None:
+        self._rendered = not self._rendered
+        view = self.query_one("#cp-view", ContentSwitcher)
+        view.current = "cp-rendered-scroll" if self._rendered else "cp-raw"
+        if self._rendered:
+            self._update_markdown()
+        self.action_focus_preview()
+
+    @property
+    def showing_rendered(self) -> bool:
+        return self._rendered
+
+    def action_copy(self) -> None:
+        result = self._result
+        if result is None:
+            self.notify("Nothing to copy yet: select a session.", severity="warning")
+            return
+        text = result.context
+        # OSC 52 first: it works over SSH, and app.clipboard keeps the text.
+        self.app.copy_to_clipboard(text)
+        self._system_copy_worker(text, result.token_count)
+
+    @work(thread=True, group="context-copy", exit_on_error=False)
+    def _system_copy_worker(self, text: str, token_count: int) -> None:
+        tokens = f"{token_count:,} tokens"
+        try:
+            from memtui.clipboard import copy_to_system_clipboard
+
+            copy_to_system_clipboard(text)
+        except (MemtuiError, ImportError) as error:
+            self._deliver(
+                self.notify,
+                f"Copied {tokens} via the terminal (OSC 52) only: no system clipboard here "
+                f"({error}). Most terminals, also over SSH, pass it on.",
+                title="Copied via OSC 52",
+                timeout=8,
+            )
+            return
+        except Exception as error:  # pyperclip can fail in surprising ways
+            self._deliver(
+                self.notify,
+                f"Copied {tokens} via the terminal (OSC 52) only: the system clipboard "
+                f"failed ({type(error).__name__}: {error}).",
+                title="Copied via OSC 52",
+                timeout=8,
+            )
+            return
+        self._deliver(self.notify, f"Copied {tokens} to the clipboard.", title="Copied")
+
+    def action_save_to_file(self, path_text: str | None = None) -> None:
+        result = self._result
+        if result is None or self._session_id is None:
+            self.notify("Nothing to save yet: select a session.", severity="warning")
+            return
+        default = path_text or f"context-{self._session_id}.md"
+
+        def chosen(text: str | None) -> None:
+            if text is None or not text.strip():
+                return
+            path = Path(text.strip()).expanduser()
+            if not path.is_absolute():
+                path = Path.cwd() / path
+            if path.is_file():
+
+                def confirmed(yes: bool | None) -> None:
+                    if yes:
+                        self._write_worker(path, result, text)
+                    else:
+                        self.action_save_to_file(text)
+
+                self.app.push_screen(
+                    ConfirmModal(
+                        "Overwrite the file?", f"{path} exists.", confirm_label="Overwrite"
+                    ),
+                    confirmed,
+                )
+                return
+            self._write_worker(path, result, text)
+
+        self.app.push_screen(
+            TextPromptModal(
+                "Save the context to a file",
+                value=default,
+                hint=f"A path, relative to {Path.cwd()}",
+                submit_label="Save",
+            ),
+            chosen,
+        )
+
+    @work(thread=True, group="context-save", exit_on_error=False)
+    def _write_worker(self, path: Path, result: ContextResult, typed: str) -> None:
+        try:
+            # newline="": the file holds exactly the preview text, on every platform.
+            with path.open("w", encoding="utf-8", newline="") as handle:
+                handle.write(result.context)
+        except OSError as error:
+            self._deliver(self._write_failed, path, error, typed)
+            return
+        self._deliver(self.notify, f"Saved {result.token_count:,} tokens to {path}.", title="Saved")
+
+    def _write_failed(self, path: Path, error: OSError, typed: str) -> None:
+        self.notify(describe_write_error(path, error), severity="error", timeout=8)
+        self.action_save_to_file(typed)  # ask again, with the path as typed
+
+    # --- live refresh ------------------------------------------------------------------
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        if self._session_id is not None and message.touches_session(self._session_id):
+            self._schedule_build()
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        return [
+            SystemCommand(
+                "Context: copy to clipboard", "Copy the context markdown (c)", self.action_copy
+            ),
+            SystemCommand(
+                "Context: save to file", "Write the context to a file (s)", self.action_save_to_file
+            ),
+            SystemCommand(
+                "Context: toggle raw / rendered",
+                "Show raw markdown or rendered (v)",
+                self.action_toggle_view,
+            ),
+        ]
