@@ -1,0 +1,157 @@
+"""Input checks the store runs before it writes anything.
+
+Each raises InvalidInputError naming the field and the bad value, so nothing is ever
+half-written and the user learns exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from memtui.domain.errors import InvalidInputError
+from memtui.domain.models import NewMemory, SnapshotEvent
+
+_TYPE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+MAX_ID_LENGTH = 200
+MAX_TAG_LENGTH = 200
+
+
+def _where(index: int | None) -> str:
+    return "" if index is None else f" (memory #{index + 1})"
+
+
+def check_text(name: str, value: Any, *, index: int | None = None, max_length: int = 0) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(
+            f"{name} must be a non-empty string, got {value!r}{_where(index)}",
+            field=name,
+            value=value,
+        )
+    if max_length and len(value) > max_length:
+        raise InvalidInputError(
+            f"{name} is longer than {max_length} characters{_where(index)}",
+            field=name,
+            value=value[:40] + "…",
+        )
+    return value
+
+
+def check_type_name(name: str, value: Any, *, index: int | None = None) -> str:
+    if not isinstance(value, str) or not _TYPE_NAME.match(value):
+        raise InvalidInputError(
+            f"{name} {value!r} is not a valid type name (letters, digits, '_', '-', '.', "
+            f"at most 64){_where(index)}",
+            field=name,
+            value=value,
+        )
+    return value
+
+
+def check_importance(
+    value: Any, *, index: int | None = None, required: bool = False
+) -> float | None:
+    if value is None and not required:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not (math.isfinite(value) and 0.0 <= value <= 1.0)
+    ):
+        raise InvalidInputError(
+            f"importance must be a number from 0 to 1, got {value!r}{_where(index)}",
+            field="importance",
+            value=value,
+        )
+    return float(value)
+
+
+def check_json(name: str, value: Any, *, index: int | None = None) -> Any:
+    """Values must survive a JSON round trip (no NaN, no objects, string keys)."""
+    try:
+        return json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"{name} is not JSON-serialisable ({exc}){_where(index)}", field=name, value=value
+        ) from None
+
+
+def check_object(name: str, value: Any, *, index: int | None = None) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidInputError(
+            f"{name} must be a JSON object, got {type(value).__name__}{_where(index)}",
+            field=name,
+            value=value,
+        )
+    return check_json(name, value, index=index)
+
+
+def check_tags(value: Any, *, index: int | None = None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise InvalidInputError(
+            f"tags must be a list of strings, got {value!r}{_where(index)}",
+            field="tags",
+            value=value,
+        )
+    tags: list[str] = []
+    for tag in value:
+        check_text("tag", tag, index=index, max_length=MAX_TAG_LENGTH)
+        if tag not in tags:  # a tag counts once
+            tags.append(tag)
+    return tags
+
+
+def check_string_list(name: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise InvalidInputError(
+            f"{name} must be a list of strings, got {value!r}", field=name, value=value
+        )
+    for item in value:
+        if not isinstance(item, str):
+            raise InvalidInputError(
+                f"{name} must contain only strings, got {item!r}", field=name, value=item
+            )
+    return list(value)
+
+
+def check_new_memory(memory: NewMemory, index: int | None = None) -> None:
+    check_text("agent_id", memory.agent_id, index=index, max_length=MAX_ID_LENGTH)
+    check_text("content", memory.content, index=index)
+    check_type_name("memory_type", memory.memory_type, index=index)
+    check_type_name("event_type", memory.event_type, index=index)
+    for name in ("session_id", "parent_id", "dedup_key", "id"):
+        value = getattr(memory, name)
+        if value is not None:
+            check_text(name, value, index=index, max_length=MAX_ID_LENGTH)
+    check_importance(memory.importance, index=index)
+    check_tags(memory.tags, index=index)
+    check_object("metadata", memory.metadata, index=index)
+
+
+def check_snapshot_event(event: Any) -> str:
+    allowed = [e.value for e in SnapshotEvent]
+    if event not in allowed:
+        raise InvalidInputError(
+            f"snapshot event {event!r} is not one of {', '.join(allowed)}",
+            field="event",
+            value=event,
+        )
+    return str(event)
+
+
+def check_positive_duration(name: str, value: Any) -> timedelta:
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise InvalidInputError(
+            f"{name} must be a positive duration, got {value!r}", field=name, value=value
+        )
+    return value

@@ -1,0 +1,130 @@
+"""The backend contract suite: every test here uses only the Backend protocol and runs
+once per backend kind.
+
+Add a backend kind by adding an entry to BACKEND_KINDS: a function that takes the
+pytest request and the test's clock and yields a ready, empty Backend, plus
+(optionally) how to make a clock that the backend can follow (a ManualClock for
+in-process stores; a FileClock for a server in another process).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from memtui.backend import Backend
+from memtui.domain.clock import ManualClock
+
+STORE_DATA_TABLES = (
+    "change",
+    "memory_tag",
+    "memory",
+    "working_memory",
+    "snapshot",
+    "session",
+    "agent",
+    "api_key",
+)
+
+
+@dataclass(frozen=True)
+class BackendKind:
+    """How to open one kind of backend for a contract test."""
+
+    open: Callable[[pytest.FixtureRequest, Any], AbstractContextManager[Backend]]
+    # (tmp_path, start instant) -> a clock with .now and .advance(**delta)
+    make_clock: Callable[[Path, datetime], Any] = lambda _tmp, start: ManualClock(start)
+
+
+# --- sqlite ------------------------------------------------------------------------------
+
+
+@contextmanager
+def _open_sqlite(request: pytest.FixtureRequest, clock: Any) -> Iterator[Backend]:
+    from memtui.store import SqlStore
+
+    tmp_path: Path = request.getfixturevalue("tmp_path")
+    store = SqlStore(f"sqlite:///{tmp_path / 'contract.db'}", clock=clock)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+# --- postgres ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway database `memtui_test_<random>` on the local PostgreSQL server for
+    the whole test session, dropped afterwards. Skips (or fails, with
+    MEMTUI_REQUIRE_POSTGRES=1) when the server is unreachable."""
+    from tests.helpers.postgres import skip_or_fail_without_postgres, throwaway_database
+
+    skip_or_fail_without_postgres()
+    with throwaway_database("memtui_test") as url:
+        yield url
+
+
+def truncate_postgres(url: str) -> None:
+    """Empty every store table (the schema stays), so each test starts clean."""
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            present = set(inspect(conn).get_table_names())
+            tables = [t for t in STORE_DATA_TABLES if t in present]
+            if tables:
+                conn.execute(
+                    text(
+                        "TRUNCATE "
+                        + ", ".join(f'"{t}"' for t in tables)
+                        + " RESTART IDENTITY CASCADE"
+                    )
+                )
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _open_postgres(request: pytest.FixtureRequest, clock: Any) -> Iterator[Backend]:
+    from memtui.store import SqlStore
+
+    url = request.getfixturevalue("postgres_url")
+    truncate_postgres(url)
+    store = SqlStore(url, clock=clock)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+BACKEND_KINDS: dict[str, BackendKind] = {
+    "sqlite": BackendKind(open=_open_sqlite),
+    "postgres": BackendKind(open=_open_postgres),
+}
+
+
+@pytest.fixture(params=list(BACKEND_KINDS), ids=list(BACKEND_KINDS))
+def backend_kind(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def clock(clock: ManualClock, backend_kind: str, tmp_path: Path) -> Any:
+    """The clock the backend under test follows (`.now`, `.advance(**delta)`), starting
+    at the same frozen instant as the top-level `clock` fixture."""
+    return BACKEND_KINDS[backend_kind].make_clock(tmp_path, clock.now)
+
+
+@pytest.fixture
+def backend(backend_kind: str, clock: Any, request: pytest.FixtureRequest) -> Iterator[Backend]:
+    with BACKEND_KINDS[backend_kind].open(request, clock) as opened:
+        yield opened
