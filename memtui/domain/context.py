@@ -1,0 +1,499 @@
+"""The context engine: a session's memories as LLM-ready markdown within a token budget.
+
+Format (seed 000, /work/shared/API.md "Context")::
+
+    ## Session Context (sess_abc)
+
+    ### Recent Actions (3)
+    - Crawled https://example.com — found 3 product pages
+    - Extracted pricing data from 3 pages
+
+    ### Decisions (1)
+    - Decided to focus on product category A
+
+Every line ends with a newline, so the markdown ends with one newline.
+
+Sections, in this fixed order, each only if it has memories:
+Recent Actions (episodic), Decisions (decision), Entities (entity), Session Notes
+(session), Errors (any memory whose event_type is `error`, whatever its type), then every
+other type alphabetically by type name, headed by its name in title case
+(`tool_call` -> `Tool Call`). Inside a section, memories follow `order` by time
+(desc: newest first, the default), ties broken by id.
+
+A memory's content becomes one bullet line: line breaks (and the blanks around them) are
+collapsed to single spaces, so content can never break the markdown structure; empty
+content reads `(empty)`.
+
+With nothing to show, the header is followed by `_No memories in this window._` (or
+`_No memories fit within the token budget._` when memories exist but none fit).
+
+Budget (`max_tokens`): the tiktoken count of the whole markdown, headings included,
+never exceeds it. Memories are considered by priority: importance first (highest first;
+a memory without importance counts as 0.5), then the most recent, then the highest id.
+Each memory that still fits is included; one that does not fit is left out and the next
+is tried, until fewer than 2 tokens are left (no bullet is smaller) or 8 memories in a
+row did not fit (so the work stays proportional to the output, not to the session).
+If not even the header and the "nothing fits" line fit, the context is empty ("") with
+token_count 0. `truncated` is true whenever something was left out.
+
+Counting is exact without re-encoding the markdown: tiktoken first splits text with a
+regex into pieces and encodes each piece on its own, and no piece ever spans a newline
+followed by `-` or `#`. So the markdown's count is the sum of its lines' counts, where
+each line is encoded with its newline, and the last bullet of a section that a blank
+line follows is counted with both newlines (see `_Budget._separator_extra`). Each
+candidate line is encoded once; the property tests check the sum against a full count.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from operator import attrgetter
+
+import tiktoken
+
+from memtui.domain.errors import InvalidInputError
+from memtui.domain.models import (
+    ENCODINGS,
+    ContextRequest,
+    ContextResult,
+    Memory,
+    MemoryType,
+    Order,
+)
+from memtui.domain.timewindow import parse_time_bound
+from memtui.domain.tokens import get_encoding
+
+DEFAULT_IMPORTANCE = 0.5  # what a memory without importance counts as when budgeting
+MAX_CONSECUTIVE_MISSES = 8
+_MIN_BULLET_TOKENS = 2  # "-" is always a piece of its own, the content is at least one more
+
+EMPTY_WINDOW_LINE = "_No memories in this window._"
+NOTHING_FITS_LINE = "_No memories fit within the token budget._"
+EMPTY_CONTENT = "(empty)"
+
+ERRORS_HEADING = "Errors"
+_BUILTIN_HEADINGS: dict[str, str] = {
+    MemoryType.EPISODIC.value: "Recent Actions",
+    MemoryType.DECISION.value: "Decisions",
+    MemoryType.ENTITY.value: "Entities",
+    MemoryType.SESSION.value: "Session Notes",
+}
+_BUILTIN_RANK = {memory_type: rank for rank, memory_type in enumerate(_BUILTIN_HEADINGS)}
+_ERRORS_RANK = len(_BUILTIN_RANK)
+_OTHER_RANK = _ERRORS_RANK + 1
+
+# Every line break Python knows (str.splitlines), with the blanks around it.
+_LINE_BREAKS = re.compile(r"\s*[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]\s*")
+_WORD_SEPARATORS = re.compile(r"[\s_\-]+")
+_ASCII_ALNUM = frozenset(string.ascii_letters + string.digits)
+_ASCII_PUNCTUATION = frozenset(string.punctuation)
+
+
+@dataclass(frozen=True, slots=True)
+class ContextWindow:
+    """A validated context request's filters; the store selects memories with them."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    include_types: tuple[str, ...] = ()  # empty: every type
+    exclude_types: tuple[str, ...] = ()  # wins over include_types
+
+
+# --- validation ------------------------------------------------------------------------
+
+
+def _type_names(
+    values: Iterable[str] | None, field: str, known: Collection[str]
+) -> tuple[str, ...]:
+    if values is None:
+        return ()
+    if isinstance(values, str):
+        raise InvalidInputError(
+            f"invalid {field} {values!r}: expected a list of memory types",
+            field=field,
+            value=values,
+        )
+    names: list[str] = []
+    for value in values:
+        if not isinstance(value, str) or value not in known:
+            raise InvalidInputError(
+                f"unknown memory type {value!r} in {field}; "
+                f"known types: {', '.join(sorted(known))}",
+                field=field,
+                value=value,
+            )
+        if value not in names:
+            names.append(value)
+    return tuple(names)
+
+
+def validate_context_request(
+    request: ContextRequest, now: datetime, known_types: Collection[str]
+) -> ContextWindow:
+    """Checks every field of `request`; InvalidInputError names the bad value.
+
+    An empty `since`/`until` string means "not given" (some clients send "")."""
+    since = parse_time_bound(request.since, now, field="since") if request.since else None
+    until = parse_time_bound(request.until, now, field="until") if request.until else None
+    if since is not None and until is not None and since > until:
+        raise InvalidInputError(
+            f"invalid window: since {request.since!r} ({since.isoformat()}) is after "
+            f"until {request.until!r} ({until.isoformat()})",
+            field="since",
+            value=request.since,
+        )
+    include_types = _type_names(request.include_types, "include_types", known_types)
+    exclude_types = _type_names(request.exclude_types, "exclude_types", known_types)
+    if request.order not in (Order.ASC.value, Order.DESC.value):
+        raise InvalidInputError(
+            f"invalid order {request.order!r}: use asc or desc", field="order", value=request.order
+        )
+    max_tokens = request.max_tokens
+    if max_tokens is not None and (
+        isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens <= 0
+    ):
+        raise InvalidInputError(
+            f"invalid max_tokens {max_tokens!r}: use a positive whole number",
+            field="max_tokens",
+            value=max_tokens,
+        )
+    if request.encoding not in ENCODINGS:
+        raise InvalidInputError(
+            f"unknown encoding {request.encoding!r}; known encodings: {', '.join(ENCODINGS)}",
+            field="encoding",
+            value=request.encoding,
+        )
+    return ContextWindow(
+        since=since, until=until, include_types=include_types, exclude_types=exclude_types
+    )
+
+
+# --- formatting ------------------------------------------------------------------------
+
+
+def one_line(text: str) -> str:
+    """Line breaks and the blanks around them become one space; ends are trimmed."""
+    return _LINE_BREAKS.sub(" ", text).strip()
+
+
+def bullet_text(content: str) -> str:
+    return one_line(content) or EMPTY_CONTENT
+
+
+def type_heading(memory_type: str) -> str:
+    """The section heading for a memory type: built-in names, else title case."""
+    builtin = _BUILTIN_HEADINGS.get(memory_type)
+    if builtin is not None:
+        return builtin
+    words = [word for word in _WORD_SEPARATORS.split(memory_type) if word]
+    # Upper-case only the first letter, so acronyms (API_call -> API Call) survive.
+    return " ".join(word[:1].upper() + word[1:] for word in words) or one_line(memory_type)
+
+
+def header_line(session_id: str) -> str:
+    return f"## Session Context ({one_line(session_id)})"
+
+
+def section_key(memory: Memory) -> tuple[int, str]:
+    """Sorts sections: built-ins, Errors, then other types alphabetically."""
+    if memory.is_error:
+        return (_ERRORS_RANK, "")
+    rank = _BUILTIN_RANK.get(memory.memory_type)
+    if rank is not None:
+        return (rank, "")
+    return (_OTHER_RANK, memory.memory_type)
+
+
+def _heading_for(key: tuple[int, str], memory: Memory) -> str:
+    if key[0] == _ERRORS_RANK:
+        return ERRORS_HEADING
+    return type_heading(memory.memory_type)
+
+
+def importance_of(memory: Memory) -> float:
+    return DEFAULT_IMPORTANCE if memory.importance is None else memory.importance
+
+
+_BY_TIME_THEN_ID = attrgetter("time", "id")
+
+
+def sort_by_priority(memories: Iterable[Memory]) -> list[Memory]:
+    """Importance desc (None = 0.5), then time desc, then id desc; stable otherwise.
+
+    Two stable sorts: the first one runs on a C key, which matters at 10k memories."""
+    ordered = sorted(memories, key=_BY_TIME_THEN_ID, reverse=True)
+    ordered.sort(key=importance_of, reverse=True)
+    return ordered
+
+
+# --- the engine ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Entry:
+    memory: Memory
+    position: int  # in priority order: the last tie-breaker, so output is deterministic
+    line: str  # "- content\n"
+    tokens: int  # of `line`
+    separator_extra: int | None = None  # tokens added by a following blank line
+
+    def display_key(self) -> tuple[datetime, str, int]:
+        return (self.memory.time, self.memory.id, self.position)
+
+
+@dataclass(slots=True)
+class _Section:
+    key: tuple[int, str]
+    heading: str
+    heading_prefix_tokens: int  # of "### Heading (" ; the count and ")\n" are added
+    entries: list[_Entry]
+    bullet_tokens: int = 0
+    last: _Entry | None = None  # the entry displayed last (a blank line may follow it)
+
+
+class _Budget:
+    """Exact token bookkeeping of the markdown while memories are chosen."""
+
+    def __init__(self, encoding: tiktoken.Encoding, descending: bool) -> None:
+        self.encoding = encoding
+        self.descending = descending
+        self.close_tokens = self.count(")\n")
+
+    def count(self, text: str) -> int:
+        return len(self.encoding.encode_ordinary(text))
+
+    def displayed_after(self, entry: _Entry, other: _Entry) -> bool:
+        if self.descending:
+            return entry.display_key() < other.display_key()
+        return entry.display_key() > other.display_key()
+
+    def separator_extra(self, entry: _Entry) -> int:
+        if entry.separator_extra is None:
+            entry.separator_extra = self._separator_extra(entry)
+        return entry.separator_extra
+
+    def _separator_extra(self, entry: _Entry) -> int:
+        """Tokens a blank line adds after this bullet: count("- c\\n\\n") - count("- c\\n").
+
+        Only the line's last piece changes, and for the usual endings that piece is
+        known without encoding the line again: after a letter or digit it is the bare
+        newline; after a run R of ASCII punctuation that follows a letter, a digit or a
+        space it is R (with that space) plus the newline. Anything else is encoded.
+        """
+        content = entry.line[2:-1]
+        last = content[-1]
+        if last in _ASCII_ALNUM or _is_letter_or_number(last):
+            return _newline_extra(self.encoding, "")
+        if last in _ASCII_PUNCTUATION:
+            start = len(content) - 1
+            while start > 0 and content[start - 1] in _ASCII_PUNCTUATION:
+                start -= 1
+            before = content[start - 1] if start > 0 else " "  # the space after "-"
+            run = content[start:]
+            if before in _ASCII_ALNUM or _is_letter_or_number(before):
+                return _newline_extra(self.encoding, run)
+            if before == " ":
+                return _newline_extra(self.encoding, " " + run)
+        return self.count(entry.line + "\n") - entry.tokens
+
+    def section_tokens(self, section: _Section, extra_entry: _Entry | None, final: bool) -> int:
+        """A section's tokens with `extra_entry` added (if given), as the last section
+        or followed by a blank line."""
+        count = len(section.entries)
+        bullet_tokens = section.bullet_tokens
+        last = section.last
+        if extra_entry is not None:
+            count += 1
+            bullet_tokens += extra_entry.tokens
+            if last is None or self.displayed_after(extra_entry, last):
+                last = extra_entry
+        if count == 0:
+            return 0
+        total = (
+            section.heading_prefix_tokens
+            + _number_tokens(self.encoding, count)
+            + self.close_tokens
+            + bullet_tokens
+        )
+        if not final and last is not None:
+            total += self.separator_extra(last)
+        return total
+
+
+def _is_letter_or_number(char: str) -> bool:
+    # Unicode 3.2 letters/numbers are letters/numbers in any Unicode version tiktoken's
+    # regex tables may use; newer characters take the exact (encoding) path.
+    if char.isascii():
+        return False
+    category = unicodedata.ucd_3_2_0.category(char)
+    return category[0] in "LN" and unicodedata.category(char)[0] == category[0]
+
+
+@lru_cache(maxsize=256)
+def _newline_extra_cached(encoding_name: str, tail: str) -> int:
+    encoding = get_encoding(encoding_name)
+    return len(encoding.encode_ordinary(tail + "\n\n")) - len(encoding.encode_ordinary(tail + "\n"))
+
+
+def _newline_extra(encoding: tiktoken.Encoding, tail: str) -> int:
+    if len(tail) <= 8:
+        return _newline_extra_cached(encoding.name, tail)
+    return len(encoding.encode_ordinary(tail + "\n\n")) - len(encoding.encode_ordinary(tail + "\n"))
+
+
+@lru_cache(maxsize=4096)
+def _number_tokens_cached(encoding_name: str, number: int) -> int:
+    return len(get_encoding(encoding_name).encode_ordinary(str(number)))
+
+
+def _number_tokens(encoding: tiktoken.Encoding, number: int) -> int:
+    return _number_tokens_cached(encoding.name, number)
+
+
+def _render(
+    session_id: str, sections: Sequence[_Section], descending: bool, empty_line: str
+) -> str:
+    parts = [header_line(session_id), "\n\n"]
+    if not sections:
+        parts += [empty_line, "\n"]
+        return "".join(parts)
+    for index, section in enumerate(sections):
+        if index:
+            parts.append("\n")
+        parts.append(f"### {section.heading} ({len(section.entries)})\n")
+        entries = sorted(section.entries, key=_Entry.display_key, reverse=descending)
+        parts.extend(entry.line for entry in entries)
+    return "".join(parts)
+
+
+def _new_section(
+    key: tuple[int, str], memory: Memory, encoding: tiktoken.Encoding | None
+) -> _Section:
+    heading = one_line(_heading_for(key, memory))
+    prefix_tokens = 0 if encoding is None else len(encoding.encode_ordinary(f"### {heading} ("))
+    return _Section(key=key, heading=heading, heading_prefix_tokens=prefix_tokens, entries=[])
+
+
+def render_context(
+    session_id: str,
+    memories: Sequence[Memory],
+    request: ContextRequest,
+    *,
+    priority_ordered: bool = False,
+) -> ContextResult:
+    """The markdown for `memories` (already filtered by window and types), within
+    `request.max_tokens` counted with `request.encoding`.
+
+    With `priority_ordered=True` the caller promises `memories` is already in priority
+    order (`ORDER BY COALESCE(importance, 0.5) DESC, time DESC, id DESC`); the engine
+    then iterates it only as far as the budget needs (a lazy sequence works) and uses
+    `len()` for the total.
+    """
+    encoding = get_encoding(request.encoding)
+    descending = request.order != Order.ASC.value
+    total = len(memories)
+    if request.max_tokens is None:
+        return _render_unlimited(session_id, memories, request, encoding, descending, total)
+
+    max_tokens = request.max_tokens
+    budget = _Budget(encoding, descending)
+    header_tokens = budget.count(header_line(session_id) + "\n\n")
+    sections: dict[tuple[int, str], _Section] = {}
+    final_key: tuple[int, str] | None = None
+    used = header_tokens  # tokens of the markdown as chosen so far (without an empty line)
+    included = 0
+    misses = 0
+    ordered = memories if priority_ordered else sort_by_priority(memories)
+    for position, memory in enumerate(ordered):
+        if max_tokens - used < _MIN_BULLET_TOKENS or misses >= MAX_CONSECUTIVE_MISSES:
+            break
+        line = f"- {bullet_text(memory.content)}\n"
+        entry = _Entry(memory, position, line, len(encoding.encode_ordinary(line)))
+        key = section_key(memory)
+        section = sections.get(key)
+        if section is None:
+            section = _new_section(key, memory, encoding)
+        new_final = key if final_key is None or key > final_key else final_key
+        before = budget.section_tokens(section, None, final=key == final_key)
+        after = budget.section_tokens(section, entry, final=key == new_final)
+        change = after - before
+        if new_final != final_key and final_key is not None:
+            # The old last section is now followed by a blank line.
+            change += budget.separator_extra(sections[final_key].last)  # type: ignore[arg-type]
+        if used + change > max_tokens:
+            misses += 1
+            continue
+        misses = 0
+        used += change
+        included += 1
+        section.entries.append(entry)
+        section.bullet_tokens += entry.tokens
+        if section.last is None or budget.displayed_after(entry, section.last):
+            section.last = entry
+        sections[key] = section
+        final_key = new_final
+
+    ordered_sections = [sections[key] for key in sorted(sections)]
+    omitted = total - included
+    if included == 0:
+        empty_line = EMPTY_WINDOW_LINE if total == 0 else NOTHING_FITS_LINE
+        used = header_tokens + budget.count(empty_line + "\n")
+        if used > max_tokens:
+            return ContextResult(
+                session_id=session_id,
+                context="",
+                memory_count=0,
+                token_count=0,
+                max_tokens=max_tokens,
+                truncated=True,
+                omitted_count=total,
+                encoding=encoding.name,
+            )
+    else:
+        empty_line = ""
+    context = _render(session_id, ordered_sections, descending, empty_line)
+    return ContextResult(
+        session_id=session_id,
+        context=context,
+        memory_count=included,
+        token_count=used,
+        max_tokens=max_tokens,
+        truncated=omitted > 0,
+        omitted_count=omitted,
+        encoding=encoding.name,
+    )
+
+
+def _render_unlimited(
+    session_id: str,
+    memories: Sequence[Memory],
+    request: ContextRequest,
+    encoding: tiktoken.Encoding,
+    descending: bool,
+    total: int,
+) -> ContextResult:
+    sections: dict[tuple[int, str], _Section] = {}
+    for position, memory in enumerate(memories):
+        key = section_key(memory)
+        section = sections.get(key)
+        if section is None:
+            section = sections[key] = _new_section(key, memory, None)
+        section.entries.append(_Entry(memory, position, f"- {bullet_text(memory.content)}\n", 0))
+    ordered_sections = [sections[key] for key in sorted(sections)]
+    context = _render(session_id, ordered_sections, descending, EMPTY_WINDOW_LINE)
+    return ContextResult(
+        session_id=session_id,
+        context=context,
+        memory_count=total,
+        token_count=len(encoding.encode_ordinary(context)),
+        max_tokens=None,
+        truncated=False,
+        omitted_count=0,
+        encoding=encoding.name,
+    )
