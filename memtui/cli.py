@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", metavar="URL", help="SQLAlchemy URL of the store")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=9100)
+    # Test double for clients' capability detection: only Memtrace v1, Memtrace's shapes.
+    serve.add_argument("--plain-memtrace", action="store_true", help=argparse.SUPPRESS)
 
     keys = sub.add_parser("keys", help="manage the server's API keys")
     keys.add_argument("--db", metavar="URL", help="SQLAlchemy URL of the store")

@@ -1,0 +1,163 @@
+"""The FastAPI app factory."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Security
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader, HTTPBearer
+
+from memtui import __version__
+from memtui.backend import Backend
+from memtui.domain.clock import Clock
+from memtui.server import schemas as s
+from memtui.server.auth import KeyStore
+from memtui.server.errors import install_error_handlers
+from memtui.server.guard import DEFAULT_MAX_BODY_BYTES, ApiGuard
+from memtui.server.routes import (
+    COMMON_ERRORS,
+    ServerContext,
+    events_route,
+    extension_router,
+    memtrace_router,
+)
+
+API_PREFIX = "/api/v1"
+
+# Documentation only (auto_error=False): ApiGuard does the checking, before anything
+# else, so that a request without a key gets 401 whatever else is wrong with it.
+api_key_scheme = APIKeyHeader(name="x-api-key", auto_error=False, description="an API key (mtk_…)")
+bearer_scheme = HTTPBearer(auto_error=False, description="the same API key as a bearer token")
+
+# Models that only appear inside hand-written openapi_extra bodies.
+_EXTRA_SCHEMAS = (s.MemoryIn, s.MemoryBatchIn)
+
+
+def create_app(
+    backend: Backend,
+    *,
+    key_store: KeyStore,
+    clock: Clock | None = None,
+    plain_memtrace: bool = False,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    stop_event: threading.Event | None = None,
+    on_startup: Callable[[], None] | None = None,
+    on_shutdown: Callable[[], None] | None = None,
+) -> FastAPI:
+    """`backend` serves every route; `key_store` checks API keys. `plain_memtrace`
+    serves only Memtrace v1, shaped exactly like a Memtrace server (for testing
+    clients' capability detection). `stop_event` ends event streams on shutdown.
+    `clock` is accepted for symmetry; times come from `backend.now()`."""
+    del clock  # the backend's clock is the one that counts
+    stop = stop_event or threading.Event()
+    started_at = time.monotonic()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if on_startup is not None:
+            on_startup()
+        try:
+            yield
+        finally:
+            stop.set()
+            if on_shutdown is not None:
+                on_shutdown()
+
+    app = FastAPI(
+        title="Memtrace" if plain_memtrace else "memtui",
+        version=__version__,
+        description=(
+            "A plain Memtrace v1 server (test double)."
+            if plain_memtrace
+            else "Memtrace v1 compatible API with memtui's extensions: expiry and extend, "
+            "working memory, commit, snapshots, briefing, memory edit/delete and live events. "
+            'Every error body is {"error": "..."}.'
+        ),
+        lifespan=lifespan,
+        docs_url=None if plain_memtrace else "/docs",
+        redoc_url=None,
+        openapi_url=None if plain_memtrace else "/openapi.json",
+    )
+    app.state.stop_event = stop
+    ctx = ServerContext(backend=backend, plain_memtrace=plain_memtrace)
+
+    @app.get(
+        "/health",
+        tags=["health"],
+        response_model=s.MemtraceHealthOut if plain_memtrace else s.HealthOut,
+    )
+    def health() -> Any:
+        if plain_memtrace:
+            uptime = time.monotonic() - started_at
+            return JSONResponse(
+                {"status": "ok", "service": "memtrace", "uptime": f"{uptime:.3f}s", "arc": {}}
+            )
+        return JSONResponse(
+            {
+                "status": "ok",
+                "service": "memtui",
+                "version": __version__,
+                "features": sorted(backend.capabilities()),
+            }
+        )
+
+    public_paths = frozenset() if plain_memtrace else frozenset({f"{API_PREFIX}/health"})
+    security = [Security(api_key_scheme), Security(bearer_scheme)]
+    api = APIRouter(prefix=API_PREFIX, dependencies=security, responses=COMMON_ERRORS)
+    api.include_router(memtrace_router(ctx))
+    if not plain_memtrace:
+        api.include_router(extension_router(ctx))
+        events_route(api, ctx, stop)
+    app.include_router(api)
+    if not plain_memtrace:
+        app.add_api_route(
+            f"{API_PREFIX}/health",
+            health,
+            methods=["GET"],
+            tags=["health"],
+            response_model=s.HealthOut,
+            summary="Health (no key needed)",
+        )
+
+    install_error_handlers(app)
+    app.add_middleware(
+        ApiGuard,
+        key_store=key_store,
+        max_body_bytes=max_body_bytes,
+        public_paths=public_paths,
+        protected_prefix=API_PREFIX,
+    )
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in _EXTRA_SCHEMAS:
+            definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, nested in definition.pop("$defs", {}).items():
+                components.setdefault(name, nested)
+            components.setdefault(model.__name__, definition)
+        # FastAPI documents its own 422 shape; ours is a 400 {"error": ...}.
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                if isinstance(operation, dict):
+                    operation.get("responses", {}).pop("422", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,201 @@
+"""API keys, following Memtrace's model: `mtk_` + 32 random bytes (URL-safe base64),
+stored only as a hash.
+
+Memtrace bcrypts keys; a key is 256 random bits, so a single sha256 is as strong against
+guessing and keeps per-request verification to one indexed lookup. The `prefix` column
+holds the masked form (`mtk_AbCd…`) so `keys list` can show which key is which.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, select, update
+
+from memtui.config import mask_secret
+from memtui.domain.clock import Clock, utc_now
+from memtui.domain.errors import NotFoundError
+from memtui.store.tables import ApiKeyTable
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+KEY_PREFIX = "mtk_"
+KEY_RANDOM_BYTES = 32
+# A verified key is trusted this long before the table is asked again, so a revoked key
+# stops working within about a second without a query on every request.
+VERIFY_CACHE_SECONDS = 1.0
+# last_used_at is written at most this often per key: writes are the scarce resource.
+LAST_USED_RESOLUTION_SECONDS = 60.0
+
+_api_key = ApiKeyTable.__table__
+
+
+def generate_key() -> str:
+    return KEY_PREFIX + base64.urlsafe_b64encode(secrets.token_bytes(KEY_RANDOM_BYTES)).decode()
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyInfo:
+    """A key as `keys list` shows it: never the key itself."""
+
+    id: str
+    name: str
+    prefix: str  # masked, e.g. mtk_AbCd…
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class NewApiKey:
+    """A freshly created key: `key` is shown once and never stored."""
+
+    info: ApiKeyInfo
+    key: str
+
+
+def _info(row: Any) -> ApiKeyInfo:
+    return ApiKeyInfo(
+        id=row.id,
+        name=row.name,
+        prefix=row.prefix,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+        last_used_at=row.last_used_at,
+    )
+
+
+class KeyStore:
+    """The `api_key` table of a store. Thread-safe."""
+
+    def __init__(self, engine: Engine, *, clock: Clock = utc_now, owner: Any = None) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._owner = owner  # a SqlStore opened just for keys, closed with us
+        self._lock = threading.Lock()
+        self._verified: dict[str, tuple[float, str]] = {}  # hash -> (checked at, key id)
+        self._last_used_written: dict[str, float] = {}
+
+    @classmethod
+    def open(cls, db_url: str, *, clock: Clock = utc_now) -> KeyStore:
+        """Opens (and if need be creates) the store at `db_url` for its key table."""
+        from memtui.store import SqlStore
+
+        store = SqlStore(db_url, clock=clock)
+        return cls(store.engine, clock=clock, owner=store)
+
+    def close(self) -> None:
+        if self._owner is not None:
+            self._owner.close()
+            self._owner = None
+
+    # --- management -----------------------------------------------------------------
+
+    def create(self, name: str = "") -> NewApiKey:
+        key = generate_key()
+        info = ApiKeyInfo(
+            id="key_" + secrets.token_hex(6),
+            name=name,
+            prefix=mask_secret(key),
+            created_at=self._clock(),
+            revoked_at=None,
+            last_used_at=None,
+        )
+        with self._engine.begin() as connection:
+            connection.execute(
+                insert(_api_key).values(
+                    id=info.id,
+                    name=info.name,
+                    key_hash=hash_key(key),
+                    prefix=info.prefix,
+                    created_at=info.created_at,
+                )
+            )
+        return NewApiKey(info=info, key=key)
+
+    def list(self) -> list[ApiKeyInfo]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(_api_key).order_by(_api_key.c.created_at, _api_key.c.id)
+            ).all()
+        return [_info(row) for row in rows]
+
+    def count_active(self) -> int:
+        return sum(1 for info in self.list() if not info.revoked)
+
+    def revoke(self, key_id: str) -> ApiKeyInfo:
+        """NotFoundError for an unknown id; revoking twice keeps the first time."""
+        with self._engine.begin() as connection:
+            row = connection.execute(select(_api_key).where(_api_key.c.id == key_id)).first()
+            if row is None:
+                raise NotFoundError(f"no API key with id {key_id!r}")
+            if row.revoked_at is None:
+                connection.execute(
+                    update(_api_key).where(_api_key.c.id == key_id).values(revoked_at=self._clock())
+                )
+                row = connection.execute(select(_api_key).where(_api_key.c.id == key_id)).first()
+        with self._lock:
+            self._verified.clear()
+        return _info(row)
+
+    # --- verification ----------------------------------------------------------------
+
+    def verify(self, key: str) -> str | None:
+        """The key's id if `key` is a valid, unrevoked key; else None."""
+        if not key.startswith(KEY_PREFIX) or len(key) > 200:
+            return None
+        digest = hash_key(key)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._verified.get(digest)
+        if cached is not None and now - cached[0] < VERIFY_CACHE_SECONDS:
+            key_id = cached[1]
+        else:
+            with self._engine.connect() as connection:
+                row = connection.execute(
+                    select(_api_key.c.id, _api_key.c.revoked_at).where(
+                        _api_key.c.key_hash == digest
+                    )
+                ).first()
+            if row is None or row.revoked_at is not None:
+                with self._lock:
+                    self._verified.pop(digest, None)
+                return None
+            key_id = row.id
+            with self._lock:
+                self._verified[digest] = (now, key_id)
+        self._touch(key_id, now)
+        return key_id
+
+    def _touch(self, key_id: str, now: float) -> None:
+        with self._lock:
+            last = self._last_used_written.get(key_id)
+            if last is not None and now - last < LAST_USED_RESOLUTION_SECONDS:
+                return
+            self._last_used_written[key_id] = now
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    update(_api_key)
+                    .where(_api_key.c.id == key_id)
+                    .values(last_used_at=self._clock())
+                )
+        except Exception:  # noqa: BLE001 - bookkeeping must never fail a request
+            with self._lock:
+                self._last_used_written.pop(key_id, None)

@@ -1,0 +1,267 @@
+"""`memtui serve` and `memtui keys create|list|revoke`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import signal
+import socket
+import sys
+import threading
+from typing import Any
+
+from memtui.config import default_db_url, load_config
+
+log = logging.getLogger("memtui.server")
+
+# Anything that looks like a secret is masked in every log line, whatever logged it:
+# API keys, bearer tokens and JWTs (seed 001's session tokens).
+_SECRET_PATTERNS = (
+    re.compile(r"mtk_[A-Za-z0-9_\-=%]+"),
+    re.compile(r"(?i)(bearer\s+)[^\s\"']+"),
+    re.compile(r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"),
+    re.compile(r"(?i)((?:api[_-]?key|token|password)=)[^&\s\"']+"),
+)
+
+
+def redact(text: str) -> str:
+    text = _SECRET_PATTERNS[0].sub("mtk_…", text)
+    text = _SECRET_PATTERNS[1].sub(r"\1…", text)
+    text = _SECRET_PATTERNS[2].sub("…", text)
+    return _SECRET_PATTERNS[3].sub(r"\1…", text)
+
+
+def _redacting(base: type[logging.Formatter]) -> type[logging.Formatter]:
+    class Redacting(base):  # type: ignore[valid-type, misc]
+        def format(self, record: logging.LogRecord) -> str:
+            return redact(super().format(record))
+
+        def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+            return redact(super().formatException(ei))
+
+    return Redacting
+
+
+def log_config() -> dict[str, Any]:
+    from uvicorn.logging import AccessFormatter, DefaultFormatter
+
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "default": {
+                "()": _redacting(DefaultFormatter),
+                "fmt": "%(levelprefix)s %(message)s",
+                "use_colors": False,
+            },
+            "access": {
+                "()": _redacting(AccessFormatter),
+                "fmt": '%(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s',
+                "use_colors": False,
+            },
+        },
+        "handlers": {
+            "default": {
+                "formatter": "default",
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+            },
+            "access": {
+                "formatter": "access",
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+            },
+        },
+        "loggers": {
+            "uvicorn": {"handlers": ["default"], "level": "INFO", "propagate": False},
+            "uvicorn.error": {"level": "INFO"},
+            "uvicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+            "memtui": {"handlers": ["default"], "level": "INFO", "propagate": False},
+        },
+    }
+
+
+def resolve_db_url(db: str | None) -> str:
+    return db or os.environ.get("MEMTUI_DB") or load_config().get("db") or default_db_url()
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"memtui: {message}", file=sys.stderr)
+    return code
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def run_serve_command(args: argparse.Namespace) -> int:
+    from memtui.domain.clock import clock_from_environment
+    from memtui.domain.errors import MemtuiError
+
+    host: str = args.host
+    port: int = args.port
+    plain = bool(getattr(args, "plain_memtrace", False))
+    if not 0 <= port <= 65535:
+        return _fail(f"--port {port} is not a port number (0-65535)")
+    clock = clock_from_environment()
+    db_url = resolve_db_url(args.db)
+    try:
+        from memtui.store import SqlStore
+
+        store = SqlStore(db_url, clock=clock)
+    except MemtuiError as exc:
+        return _fail(f"cannot open the store: {exc}")
+    except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
+        return _fail(f"cannot open the store {db_url!r}: {exc}")
+
+    try:
+        sock = _bind(host, port)
+    except OSError as exc:
+        store.close()
+        reason = (
+            "is already in use" if exc.errno in (98, 48) else f"cannot be used ({exc.strerror})"
+        )
+        return _fail(f"cannot listen on {host}:{port}: the address {reason}")
+
+    try:
+        return _serve(store, sock, host=host, plain=plain, clock=clock)
+    finally:
+        sock.close()
+        store.close()
+
+
+def _serve(store: Any, sock: socket.socket, *, host: str, plain: bool, clock: Any) -> int:
+    import uvicorn
+
+    from memtui.server.app import create_app
+    from memtui.server.auth import KeyStore
+    from memtui.store.expiry_events import ExpiryWatcher
+
+    key_store = KeyStore(store.engine, clock=clock)
+    if not key_store.list():
+        admin = key_store.create("admin")
+        print(
+            "memtui serve: first start, created an admin API key. Store it now: "
+            "it will NOT be shown again.\n"
+            f"  key id:  {admin.info.id}\n"
+            f"  API key: {admin.key}\n"
+            "  (more keys: memtui keys create --db …)",
+            flush=True,
+        )
+
+    watcher = None if plain else ExpiryWatcher(store)
+    stop = threading.Event()
+    app = create_app(
+        store,
+        key_store=key_store,
+        clock=clock,
+        plain_memtrace=plain,
+        stop_event=stop,
+        on_startup=watcher.start if watcher else None,
+        on_shutdown=watcher.stop if watcher else None,
+    )
+    config = uvicorn.Config(
+        app,
+        log_config=log_config(),
+        access_log=True,
+        workers=1,
+        timeout_graceful_shutdown=5,
+        server_header=False,
+    )
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            stop.set()  # end the event streams so shutdown does not wait on them
+            super().handle_exit(sig, frame)
+
+    server = Server(config)
+    actual_port = sock.getsockname()[1]
+    shown_host = f"[{host}]" if ":" in host else host
+    mode = " (plain Memtrace mode)" if plain else ""
+    print(
+        f"memtui serve: listening on http://{shown_host}:{actual_port}{mode}, "
+        f"store {store.describe()}",
+        flush=True,
+    )
+    # uvicorn re-raises the signal that stopped it once it is done; with these no-op
+    # handlers in place that ends in a clean return (exit 0) instead of a traceback.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: None)
+    server.run(sockets=[sock])
+    if watcher is not None:
+        watcher.stop()
+    print("memtui serve: stopped", flush=True)
+    return 0
+
+
+def run_keys_command(args: argparse.Namespace) -> int:
+    from memtui.config import mask_secret
+    from memtui.domain.errors import MemtuiError, NotFoundError
+    from memtui.server.auth import KeyStore
+
+    db_url = resolve_db_url(args.db)
+    try:
+        key_store = KeyStore.open(db_url)
+    except MemtuiError as exc:
+        return _fail(f"cannot open the store: {exc}")
+    except Exception as exc:  # noqa: BLE001
+        return _fail(f"cannot open the store {db_url!r}: {exc}")
+    try:
+        action = args.keys_command
+        if action == "create":
+            created = key_store.create(args.name or "")
+            label = f" ({created.info.name})" if created.info.name else ""
+            warning = "Store it now: it will NOT be shown again."
+            print(f"Created API key {created.info.id}{label}. {warning}")
+            print(created.key)
+            return 0
+        if action == "list":
+            keys = key_store.list()
+            if not keys:
+                print("No API keys yet (memtui serve creates an admin key on first start).")
+                return 0
+            rows = [("ID", "NAME", "KEY", "CREATED", "LAST USED", "STATUS")]
+            for info in keys:
+                rows.append(
+                    (
+                        info.id,
+                        info.name or "-",
+                        info.prefix if info.prefix.endswith("…") else mask_secret(info.prefix),
+                        _when(info.created_at),
+                        _when(info.last_used_at) if info.last_used_at else "never",
+                        f"revoked {_when(info.revoked_at)}" if info.revoked_at else "active",
+                    )
+                )
+            widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+            for row in rows:
+                print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+            return 0
+        if action == "revoke":
+            try:
+                info = key_store.revoke(args.key_id)
+            except NotFoundError as exc:
+                return _fail(str(exc), 1)
+            print(f"Revoked API key {info.id} ({info.prefix}).")
+            return 0
+        return _fail(f"unknown keys action {action!r}")
+    except MemtuiError as exc:
+        return _fail(str(exc), 1)
+    finally:
+        key_store.close()
+
+
+def _when(value: Any) -> str:
+    if value is None:
+        return "-"
+    return value.astimezone().strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,65 @@
+"""`GET /api/v1/events`: the store's change feed as Server-Sent Events.
+
+Each change becomes one event: `id:` the change id (monotonic), `event:` its kind
+(`session.created`, `memory.deleted`, ...), `data:` the change as JSON
+(`Change.to_json()`: id, kind, entity_id, at, agent_id, session_id and `data`, the
+object itself). A client that reconnects with `Last-Event-ID` (or `?last_event_id=`)
+gets everything after that id, so nothing is missed or repeated. Comment lines keep idle
+connections alive; streams end when the server shuts down.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import AsyncIterator
+
+import anyio
+from starlette.requests import Request
+
+from memtui.backend import Backend
+from memtui.domain.models import Change
+
+POLL_INTERVAL_SECONDS = 0.05
+HEARTBEAT_SECONDS = 15.0
+BATCH_LIMIT = 500
+RETRY_MILLISECONDS = 1000
+
+
+def format_event(change: Change) -> str:
+    payload = json.dumps(change.to_json(), separators=(",", ":"), ensure_ascii=False)
+    # json.dumps never emits a raw newline, so the payload is a single data line.
+    return f"id: {change.id}\nevent: {change.kind}\ndata: {payload}\n\n"
+
+
+def _changes_after(backend: Backend, cursor: int) -> list[Change]:
+    return backend.changes_since(cursor, limit=BATCH_LIMIT)
+
+
+async def change_stream(
+    request: Request,
+    backend: Backend,
+    cursor: int,
+    *,
+    stop: threading.Event,
+    poll_interval: float = POLL_INTERVAL_SECONDS,
+    heartbeat: float = HEARTBEAT_SECONDS,
+) -> AsyncIterator[str]:
+    yield f"retry: {RETRY_MILLISECONDS}\n: connected at change {cursor}\n\n"
+    last_sent = time.monotonic()
+    while not stop.is_set():
+        changes = await anyio.to_thread.run_sync(_changes_after, backend, cursor)
+        if changes:
+            chunk = "".join(format_event(change) for change in changes)
+            cursor = changes[-1].id
+            yield chunk
+            last_sent = time.monotonic()
+            if len(changes) == BATCH_LIMIT:
+                continue  # catching up: no pause
+        elif time.monotonic() - last_sent >= heartbeat:
+            yield ": heartbeat\n\n"
+            last_sent = time.monotonic()
+        if await request.is_disconnected():
+            return
+        await anyio.sleep(poll_interval)

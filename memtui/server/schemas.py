@@ -1,0 +1,437 @@
+"""Pydantic request and response models: they validate what comes in and make
+`/openapi.json` describe exactly what goes out.
+
+Routes return ready-made JSON (the domain's `to_json()` shapes) for speed; these models
+are the truthful description of those shapes. Memtrace's strict clients need every
+Memtrace field present with its type; extra fields (our extensions) are allowed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from memtui.domain.models import ENCODINGS
+
+Order = Literal["asc", "desc"]
+Encoding = Literal[ENCODINGS]  # type: ignore[valid-type]
+SnapshotEventName = Literal["pre_compact", "session_end", "checkpoint"]
+
+# Type names as the store accepts them (letters, digits, '_', '-', '.'; at most 64).
+TYPE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+
+
+class _Request(BaseModel):
+    # Unknown request fields are ignored, as Memtrace's JSON decoding does.
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# --- errors ----------------------------------------------------------------------------
+
+
+class ErrorBody(_Response):
+    """Every error response: `{"error": "..."}`, sometimes with more fields."""
+
+    error: str
+
+
+class WorkingMemoryConflictBody(ErrorBody):
+    """409 for a stale working-memory version: the item as it is now (null if gone)."""
+
+    current: WorkingMemoryItemOut | None = None
+    expected_version: int | None = None
+
+
+# --- health ----------------------------------------------------------------------------
+
+
+class HealthOut(_Response):
+    status: str
+    service: str
+    version: str
+    features: list[str]
+
+
+class MemtraceHealthOut(_Response):
+    status: str
+    service: str
+
+
+# --- memories --------------------------------------------------------------------------
+
+
+class MemoryIn(_Request):
+    """One memory to store. `memory_type` defaults to episodic and `event_type` to
+    general, as in Memtrace; memtui also stores types beyond Memtrace's four."""
+
+    agent_id: str = Field(min_length=1, max_length=200)
+    content: str = Field(min_length=1)
+    memory_type: str | None = Field(default=None, max_length=64)
+    event_type: str | None = Field(default=None, max_length=64)
+    session_id: str | None = Field(default=None, max_length=200)
+    tags: list[str] | None = None
+    importance: float | None = Field(default=None, ge=0, le=1)
+    metadata: dict[str, Any] | None = None
+    parent_id: str | None = Field(default=None, max_length=200)
+    dedup_key: str | None = Field(default=None, max_length=200)
+
+
+class MemoryBatchIn(_Request):
+    memories: list[MemoryIn] = Field(min_length=1, max_length=10_000)
+
+
+class MemoryOut(_Response):
+    """Memtrace's Memory plus memtui's stable `id`."""
+
+    id: str
+    time: datetime
+    org_id: str
+    agent_id: str
+    session_id: str | None
+    memory_type: str
+    event_type: str
+    content: str
+    metadata: dict[str, Any] | None
+    tags: list[str] | None
+    dedup_key: str | None
+    importance: float | None
+    parent_id: str | None
+
+
+class MemtraceMemoryOut(_Response):
+    """A memory exactly as a plain Memtrace server sends it (no id; empty fields
+    omitted)."""
+
+    time: datetime
+    org_id: str
+    agent_id: str
+    session_id: str | None = None
+    memory_type: str
+    event_type: str
+    content: str
+    metadata: dict[str, Any] | None = None
+    tags: list[str] | None = None
+    dedup_key: str | None = None
+    importance: float | None = None
+    parent_id: str | None = None
+
+
+class MemoryBatchOut(_Response):
+    memories: list[MemoryOut]
+    count: int
+
+
+class MemoryListOut(_Response):
+    memories: list[MemoryOut]
+    count: int
+    has_more: bool
+    next_cursor: str | None = Field(
+        default=None, description="pass as `after` to get the next page"
+    )
+
+
+class MemtraceMemoryListOut(_Response):
+    memories: list[MemtraceMemoryOut]
+    count: int
+    has_more: bool
+
+
+class MemtraceMemoryBatchOut(_Response):
+    memories: list[MemtraceMemoryOut]
+    count: int
+
+
+class MemoryCountOut(_Response):
+    count: int
+
+
+class MemoryTypesOut(_Response):
+    memory_types: list[str]
+
+
+class MemoryPatchIn(_Request):
+    content: str | None = Field(default=None, min_length=1)
+    memory_type: str | None = Field(default=None, pattern=TYPE_NAME_PATTERN)
+    event_type: str | None = Field(default=None, pattern=TYPE_NAME_PATTERN)
+    tags: list[str] | None = None
+    importance: float | None = Field(default=None, ge=0, le=1)
+    metadata: dict[str, Any] | None = None
+
+
+class SearchIn(_Request):
+    agent_id: str | None = None
+    session_id: str | None = None
+    memory_types: list[str] | None = None
+    exclude_types: list[str] | None = None
+    event_types: list[str] | None = None
+    tags: list[str] | None = None
+    content_contains: str | None = None
+    since: str | None = None
+    until: str | None = None
+    min_importance: float | None = Field(default=None, ge=0, le=1)
+    limit: int | None = Field(default=None, ge=0, le=1000, description="0 means 50")
+    order: Order | None = None
+    after: str | None = Field(default=None, description="cursor from `next_cursor`")
+
+
+class SearchOut(_Response):
+    results: list[MemoryOut]
+    count: int
+    query_time_ms: int
+    has_more: bool
+    next_cursor: str | None = None
+
+
+class MemtraceSearchOut(_Response):
+    results: list[MemtraceMemoryOut]
+    count: int
+    query_time_ms: int
+
+
+# --- agents ----------------------------------------------------------------------------
+
+
+class AgentIn(_Request):
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = None
+    config: dict[str, Any] | None = None
+
+
+class AgentOut(_Response):
+    id: str
+    org_id: str
+    name: str
+    description: str | None
+    config: dict[str, Any] | None
+    created_at: datetime
+
+
+class AgentListOut(_Response):
+    agents: list[AgentOut]
+    count: int
+    has_more: bool
+
+
+class AgentStatsOut(_Response):
+    agent_id: str
+    memory_count: int
+    memories_24h: int
+    errors_24h: int
+    session_count: int
+    active_sessions: int
+    last_active_at: datetime | None = None
+    memory_types: dict[str, int]
+
+
+# --- sessions --------------------------------------------------------------------------
+
+
+class SessionIn(_Request):
+    agent_id: str = Field(min_length=1, max_length=200)
+    metadata: dict[str, Any] | None = None
+    session_id: str | None = Field(
+        default=None, min_length=1, max_length=200, description="a client-chosen id"
+    )
+    ttl_seconds: int | None = Field(
+        default=None,
+        gt=0,
+        le=10 * 365 * 86400,
+        description="absent: the server default (6 h); null: never expires",
+    )
+    workspace_id: str | None = Field(default=None, max_length=200)
+
+
+class SessionUpdateIn(_Request):
+    status: Literal["active", "closed"] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class SessionExtendIn(_Request):
+    hours: float | None = Field(default=None, gt=0, le=10 * 365 * 24)
+    seconds: int | None = Field(default=None, gt=0, le=10 * 365 * 86400)
+
+
+class SessionOut(_Response):
+    """Memtrace's Session plus memtui's `session_id` (= id), `expires_at` (null: never)
+    and `workspace_id`. `status` reads `expired` once `expires_at` has passed."""
+
+    id: str
+    session_id: str
+    org_id: str
+    agent_id: str
+    status: Literal["active", "closed", "expired"]
+    metadata: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+    expires_at: datetime | None
+    workspace_id: str | None
+
+
+class MemtraceSessionOut(_Response):
+    id: str
+    org_id: str
+    agent_id: str
+    status: str
+    metadata: dict[str, Any] | None = None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+
+
+class SessionListOut(_Response):
+    sessions: list[SessionOut]
+    count: int
+    has_more: bool
+
+
+class MemtraceSessionListOut(_Response):
+    sessions: list[MemtraceSessionOut]
+    count: int
+    has_more: bool
+
+
+class ContextIn(_Request):
+    since: str | None = None
+    until: str | None = None
+    include_types: list[str] | None = None
+    exclude_types: list[str] | None = None
+    max_tokens: int | None = Field(default=None, ge=0, le=10_000_000, description="0: no limit")
+    order: Order | None = None
+    encoding: Encoding | None = None  # type: ignore[valid-type]
+
+
+class ContextOut(_Response):
+    session_id: str
+    context: str
+    memory_count: int
+    token_count: int
+    max_tokens: int | None
+    truncated: bool
+    omitted_count: int
+    encoding: str
+
+
+class MemtraceContextOut(_Response):
+    session_id: str
+    context: str
+    memory_count: int
+
+
+# --- working memory --------------------------------------------------------------------
+
+
+class WorkingMemoryItemOut(_Response):
+    session_id: str
+    key: str
+    value: Any
+    importance: float
+    version: int
+    updated_at: datetime
+
+
+class WorkingMemoryListOut(_Response):
+    items: list[WorkingMemoryItemOut]
+    count: int
+
+
+class WorkingMemoryPutIn(_Request):
+    value: Any = Field(description="any JSON value, null included")
+    importance: float | None = Field(default=None, ge=0, le=1)
+    expected_version: int | None = Field(
+        default=None, ge=0, description="refuse the write unless the item is at this version"
+    )
+
+
+class WorkingMemoryRenameIn(_Request):
+    new_key: str = Field(min_length=1, max_length=500)
+    expected_version: int | None = Field(default=None, ge=0)
+
+
+class CommitIn(_Request):
+    min_importance: float = Field(default=0.5, ge=0, le=1)
+    deduplicate: bool = True
+
+
+class CommitOut(_Response):
+    memories_created: int
+    memories_deduplicated: int
+    memory_ids: list[str]
+    skipped_keys: list[str]
+    deduplicated_keys: list[str]
+    created_keys: list[str]
+
+
+# --- snapshots and briefing ------------------------------------------------------------
+
+
+class SnapshotIn(_Request):
+    event: SnapshotEventName = "checkpoint"
+    project_path: str | None = None
+    files_modified: list[str] = Field(default_factory=list)
+    key_decisions: list[str] = Field(default_factory=list)
+    open_tasks: list[str] = Field(default_factory=list)
+
+
+class SnapshotOut(_Response):
+    id: str
+    session_id: str
+    agent_id: str
+    event: str
+    created_at: datetime
+    project_path: str | None
+    files_modified: list[str]
+    key_decisions: list[str]
+    open_tasks: list[str]
+
+
+class SnapshotListOut(_Response):
+    snapshots: list[SnapshotOut]
+    count: int
+
+
+class OpenThreadOut(_Response):
+    session_id: str
+    agent_id: str
+    task: str
+    snapshot_id: str
+    created_at: datetime
+
+
+class BriefingOut(_Response):
+    generated_at: datetime
+    agent_id: str | None
+    lookback_seconds: int
+    recent_activity: list[MemoryOut]
+    open_threads: list[OpenThreadOut]
+    active_sessions: list[SessionOut]
+    expiring_soon: list[SessionOut]
+
+
+# --- change feed -----------------------------------------------------------------------
+
+
+class ChangeOut(_Response):
+    id: int
+    kind: str
+    entity_id: str
+    at: datetime
+    agent_id: str | None
+    session_id: str | None
+    data: dict[str, Any] | None
+
+
+class ChangeListOut(_Response):
+    changes: list[ChangeOut]
+    count: int
+    has_more: bool
+    latest_id: int
+
+
+WorkingMemoryConflictBody.model_rebuild()

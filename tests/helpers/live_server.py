@@ -1,0 +1,216 @@
+"""A real `memtui serve` process on 127.0.0.1 for tests.
+
+    with start_live_server(sqlite_url) as server:
+        httpx.get(f"{server.url}/api/v1/sessions", headers={"x-api-key": server.api_key})
+
+The server runs as `python -m memtui serve` in a subprocess at a free port. An API key
+is created in the store before it starts (so the server prints no admin key); its
+stdout/stderr go to a log file (`server.output()`), which tests use to prove that no
+secret is ever logged. `clock_file` makes the server read "now" from that file
+(MEMTUI_CLOCK_FILE), so tests can move its clock.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+STARTUP_TIMEOUT_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 10.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def create_api_key(db_url: str, name: str = "tests") -> str:
+    """Creates a key in the store at `db_url` and returns it (shown only this once)."""
+    from memtui.server.auth import KeyStore
+
+    key_store = KeyStore.open(db_url)
+    try:
+        return key_store.create(name).key
+    finally:
+        key_store.close()
+
+
+class LiveServer:
+    """A running `memtui serve` subprocess; `stop()` it (or use `with`)."""
+
+    def __init__(
+        self,
+        db_url: str,
+        *,
+        api_key: str,
+        port: int,
+        clock_file: str | None = None,
+        plain_memtrace: bool = False,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.db_url = db_url
+        self.api_key = api_key
+        self.port = port
+        self.host = "127.0.0.1"
+        self.clock_file = clock_file
+        self.plain_memtrace = plain_memtrace
+        self.extra_env = dict(extra_env or {})
+        self._log_dir = Path(tempfile.mkdtemp(prefix="memtui-live-server-"))
+        self._log_path = self._log_dir / "server.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    # --- facts ------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/v1"
+
+    @property
+    def pid(self) -> int:
+        if self._process is None:
+            raise RuntimeError("the server is not running")
+        return self._process.pid
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"x-api-key": self.api_key}
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def output(self) -> str:
+        """Everything the server wrote to stdout and stderr so far."""
+        try:
+            return self._log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def client(self, **kwargs: object) -> httpx.Client:
+        """An httpx client on the API base URL carrying the key."""
+        return httpx.Client(base_url=self.api_url, headers=self.headers, **kwargs)  # type: ignore[arg-type]
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> LiveServer:
+        env = dict(os.environ)
+        env.update(self.extra_env)
+        env["PYTHONUNBUFFERED"] = "1"
+        if self.clock_file:
+            env["MEMTUI_CLOCK_FILE"] = self.clock_file
+        else:
+            env.pop("MEMTUI_CLOCK_FILE", None)
+        command = [
+            sys.executable,
+            "-m",
+            "memtui",
+            "serve",
+            "--db",
+            self.db_url,
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+        ]
+        if self.plain_memtrace:
+            command.append("--plain-memtrace")
+        log = open(self._log_path, "ab")  # noqa: SIM115 - handed to the child process
+        try:
+            self._process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
+        finally:
+            log.close()
+        self._wait_until_healthy()
+        return self
+
+    def _wait_until_healthy(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                raise RuntimeError(
+                    f"memtui serve exited with {self._process.returncode}:\n{self.output()}"
+                )
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"memtui serve did not become healthy:\n{self.output()}")
+
+    def stop(self) -> int | None:
+        """SIGTERM, then SIGKILL if it does not exit in time. Returns the exit code."""
+        process = self._process
+        if process is None:
+            return None
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        self._process = None
+        return process.returncode
+
+    def kill(self) -> None:
+        """SIGKILL: the server dies without any cleanup (for fault tests)."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        self._process = None
+
+    def restart(self) -> LiveServer:
+        """Stops the server and starts it again on the same port and database."""
+        self.stop()
+        return self.start()
+
+    def __enter__(self) -> LiveServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def start_live_server(
+    db_url: str,
+    *,
+    clock_file: str | None = None,
+    plain_memtrace: bool = False,
+    port: int | None = None,
+    api_key: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> LiveServer:
+    """Starts `memtui serve` on 127.0.0.1 with the store at `db_url` and waits for
+    /health. Creates an API key first unless `api_key` (already in the store) is given."""
+    key = api_key or create_api_key(db_url)
+    server = LiveServer(
+        db_url,
+        api_key=key,
+        port=port or free_port(),
+        clock_file=clock_file,
+        plain_memtrace=plain_memtrace,
+        extra_env=extra_env,
+    )
+    return server.start()
