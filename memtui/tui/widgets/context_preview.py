@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import (
     ContentSwitcher,
@@ -149,51 +149,53 @@ system clipboard too. The toast says which.
         with ContentSwitcher(initial="cp-message", id="cp-switcher"):
             yield Static("Select a session to preview its context.", id="cp-message")
             with Vertical(id="cp-main"):
-                with Horizontal(classes="cp-controls"):
-                    yield Label("since", classes="cp-label")
-                    yield Input(placeholder="e.g. 4h", id="cp-since", compact=True)
-                    yield Label("until", classes="cp-label")
-                    yield Input(placeholder="now", id="cp-until", compact=True)
-                    yield Label("max tokens", classes="cp-label")
-                    yield Input(
-                        str(DEFAULT_MAX_TOKENS),
-                        placeholder="no budget",
-                        id="cp-max-tokens",
-                        compact=True,
-                        restrict=r"[0-9]*",
-                    )
-                    yield Label("order", classes="cp-label")
-                    yield Select(
-                        [("newest first", Order.DESC.value), ("oldest first", Order.ASC.value)],
-                        value=Order.DESC.value,
-                        allow_blank=False,
-                        id="cp-order",
-                        compact=True,
-                    )
-                    yield Label("encoding", classes="cp-label")
-                    yield Select(
-                        [(name, name) for name in ENCODINGS],
-                        value=DEFAULT_ENCODING,
-                        allow_blank=False,
-                        id="cp-encoding",
-                        compact=True,
-                    )
-                with Horizontal(classes="cp-controls -last"):
-                    yield Label("types", classes="cp-label")
-                    yield Input(placeholder="all types", id="cp-include", compact=True)
-                    yield Label("exclude", classes="cp-label")
-                    yield Input(placeholder="none", id="cp-exclude", compact=True)
-                    yield Static("", id="cp-types-hint")
-                yield Static("", id="cp-error")
-                with Horizontal(id="cp-gauge-row"):
-                    yield ProgressBar(total=DEFAULT_MAX_TOKENS, show_eta=False, id="cp-gauge")
-                    yield Static("building…", id="cp-gauge-label")
+                # The preview comes first in focus order (tab lands there, not in a
+                # filter); the filters are docked above it.
                 with ContentSwitcher(initial="cp-rendered-scroll", id="cp-view"):
                     with VerticalScroll(id="cp-rendered-scroll"):
                         yield Markdown("", id="cp-rendered")
                     yield TextArea(
                         "", read_only=True, soft_wrap=True, id="cp-raw", show_cursor=True
                     )
+                with Vertical(id="cp-top"):
+                    with Grid(id="cp-controls"):
+                        yield Label("since", classes="cp-label")
+                        yield Input(placeholder="e.g. 4h", id="cp-since", compact=True)
+                        yield Label("until", classes="cp-label")
+                        yield Input(placeholder="now", id="cp-until", compact=True)
+                        yield Label("order", classes="cp-label")
+                        yield Select(
+                            [("newest first", Order.DESC.value), ("oldest first", Order.ASC.value)],
+                            value=Order.DESC.value,
+                            allow_blank=False,
+                            id="cp-order",
+                            compact=True,
+                        )
+                        yield Label("types", classes="cp-label")
+                        yield Input(placeholder="all types", id="cp-include", compact=True)
+                        yield Label("exclude", classes="cp-label")
+                        yield Input(placeholder="none", id="cp-exclude", compact=True)
+                        yield Label("encoding", classes="cp-label")
+                        yield Select(
+                            [(name, name) for name in ENCODINGS],
+                            value=DEFAULT_ENCODING,
+                            allow_blank=False,
+                            id="cp-encoding",
+                            compact=True,
+                        )
+                        yield Label("max tokens", classes="cp-label")
+                        yield Input(
+                            str(DEFAULT_MAX_TOKENS),
+                            placeholder="no budget",
+                            id="cp-max-tokens",
+                            compact=True,
+                            restrict=r"[0-9]*",
+                        )
+                        yield Static("", id="cp-types-hint")
+                    yield Static("", id="cp-error")
+                    with Horizontal(id="cp-gauge-row"):
+                        yield ProgressBar(total=DEFAULT_MAX_TOKENS, show_eta=False, id="cp-gauge")
+                        yield Static("building…", id="cp-gauge-label")
 
     # --- state -------------------------------------------------------------------------
 
@@ -228,16 +230,16 @@ system clipboard too. The toast says which.
 
     # --- building ----------------------------------------------------------------------
 
-    @on(Input.Changed, ".cp-controls Input")
+    @on(Input.Changed, "#cp-controls Input")
     def _filter_typed(self, event: Input.Changed) -> None:
         event.input.remove_class("-invalid")
         self._schedule_build()
 
-    @on(Input.Submitted, ".cp-controls Input")
+    @on(Input.Submitted, "#cp-controls Input")
     def _filter_submitted(self) -> None:
         self._build_now()
 
-    @on(Select.Changed, ".cp-controls Select")
+    @on(Select.Changed, "#cp-controls Select")
     def _select_changed(self) -> None:
         self._schedule_build()
 
@@ -327,7 +329,7 @@ system clipboard too. The toast says which.
     def _clear_filter_error(self) -> None:
         error_line = self.query_one("#cp-error", Static)
         error_line.update("")
-        for field in self.query(".cp-controls Input"):
+        for field in self.query("#cp-controls Input"):
             field.remove_class("-invalid")
 
     def _show_result(self, session_id: str, generation: int, result: ContextResult) -> None:
