@@ -1618,19 +1618,26 @@ class SqlStore:
                 since=window.since,
                 until=window.until,
             )
-            descending = request.order != Order.ASC
-            order = (
-                (memory_t.c.time.desc(), memory_t.c.id.desc())
-                if descending
-                else (memory_t.c.time.asc(), memory_t.c.id.asc())
-            )
+            if prioritised:
+                # The engine's own priority order, so it reads only as far as the budget
+                # reaches (see render_context's priority_ordered).
+                order: tuple[Any, ...] = (
+                    func.coalesce(memory_t.c.importance, 0.5).desc(),
+                    memory_t.c.time.desc(),
+                    memory_t.c.id.desc(),
+                )
+            elif request.order == Order.ASC:
+                order = (memory_t.c.time.asc(), memory_t.c.id.asc())
+            else:
+                order = (memory_t.c.time.desc(), memory_t.c.id.desc())
             stmt = (
                 select(*MEMORY_COLUMNS).where(*self._memory_filters(conn, query)).order_by(*order)
             )
             return [_memory(r) for r in conn.execute(stmt)]
 
+        prioritised = request.max_tokens is not None
         memories = self._read(op)
-        return render_context(session_id, memories, request)
+        return render_context(session_id, memories, request, priority_ordered=prioritised)
 
     # --- change feed -------------------------------------------------------------------
 

@@ -120,3 +120,31 @@ def test_commit_filters_by_importance_and_deduplicates(backend: Backend, session
     forced = backend.commit_working_memory(session_id, min_importance=0.5, deduplicate=False)
     assert forced.memories_created == 2
     assert backend.count_memories(MemoryQuery(session_id=session_id)) == 4
+
+
+def test_racing_writers_with_the_same_version_give_one_success(
+    backend: Backend, session_id: str
+) -> None:
+    import threading
+
+    backend.set_working_memory(session_id, "counter", 0)
+    for round_number in range(5):
+        expected = backend.get_working_memory(session_id, "counter").version
+        barrier = threading.Barrier(4)
+        outcomes: list[str] = []
+
+        def write(n: int, expected: int = expected) -> None:
+            barrier.wait()
+            try:
+                backend.set_working_memory(session_id, "counter", n, expected_version=expected)
+                outcomes.append("ok")
+            except VersionConflictError:
+                outcomes.append("conflict")
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["conflict"] * 3 + ["ok"], round_number
+        assert backend.get_working_memory(session_id, "counter").version == expected + 1
