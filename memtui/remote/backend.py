@@ -94,6 +94,7 @@ SYNTHETIC_ID_PREFIX = "mtr_"
 OFFSET_CURSOR_PREFIX = "offset:"
 _SYNTHETIC_CACHE_LIMIT = 50_000
 _PLAIN_PAGE = 500  # rows per request when the client filters plain Memtrace pages
+MAX_PAGE = 1000  # the most rows the server returns per page
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +418,8 @@ class HttpBackend:
     def list_memories(self, query: MemoryQuery) -> MemoryPage:
         if self.is_plain_memtrace:
             return self._plain_list_memories(query)
+        if query.limit > MAX_PAGE:
+            return self._list_memories_in_pages(query)
         data = self._get("/memories", _memory_params(query))
         memories = [self._memory_from_json(m) for m in data.get("memories") or []]
         token = data.get("next_cursor")
@@ -425,6 +428,19 @@ class HttpBackend:
         if next_cursor is None and has_more and memories:
             next_cursor = MemoryCursor(time=memories[-1].time, id=memories[-1].id)
         return MemoryPage(memories=memories, has_more=has_more, next_cursor=next_cursor)
+
+    def _list_memories_in_pages(self, query: MemoryQuery) -> MemoryPage:
+        """The server pages at most MAX_PAGE rows at a time; a bigger `limit` is served
+        by following its cursor."""
+        memories: list[Memory] = []
+        page_query = replace(query, limit=MAX_PAGE)
+        while True:
+            want = query.limit - len(memories)
+            page = self.list_memories(replace(page_query, limit=min(want, MAX_PAGE)))
+            memories.extend(page.memories)
+            if not page.has_more or len(memories) >= query.limit or page.next_cursor is None:
+                return MemoryPage(memories, has_more=page.has_more, next_cursor=page.next_cursor)
+            page_query = replace(page_query, after=page.next_cursor, offset=0)
 
     def count_memories(self, query: MemoryQuery) -> int:
         if self.is_plain_memtrace:

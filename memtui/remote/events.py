@@ -24,7 +24,8 @@ from memtui.domain.clock import utc_now
 from memtui.domain.models import Change
 
 BUFFER_LIMIT = 20_000
-RECONNECT_PAUSES: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 5.0)
+# Short and capped: a restarted server is picked up again within about two seconds.
+RECONNECT_PAUSES: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0)
 # The server sends keep-alive comments; a silent stream for this long is a dead one.
 STREAM_READ_TIMEOUT = 60.0
 
