@@ -55,8 +55,11 @@ def _fail(message: str) -> int:
 
 def _build(args: argparse.Namespace) -> ContextResult:
     from memtui.connect import open_backend, resolve_target
+    from memtui.domain.clock import clock_from_environment
 
-    backend = open_backend(resolve_target(args.db, args.server, args.api_key))
+    # Relative --since/--until count back from the backend's clock (a test may set it).
+    target = resolve_target(args.db, args.server, args.api_key)
+    backend = open_backend(target, clock=clock_from_environment())
     try:
         return backend.build_context(args.session_id, request_from_args(args))
     finally:
