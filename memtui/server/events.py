@@ -11,6 +11,7 @@ connections alive; streams end when the server shuts down.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -44,8 +45,11 @@ async def change_stream(
     *,
     stop: threading.Event,
     poll_interval: float = POLL_INTERVAL_SECONDS,
-    heartbeat: float = HEARTBEAT_SECONDS,
+    heartbeat: float | None = None,
 ) -> AsyncIterator[str]:
+    if heartbeat is None:
+        # Tests shorten it through the environment of the server process.
+        heartbeat = float(os.environ.get("MEMTUI_SSE_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS))
     yield f"retry: {RETRY_MILLISECONDS}\n: connected at change {cursor}\n\n"
     last_sent = time.monotonic()
     while not stop.is_set():
