@@ -133,7 +133,12 @@ def test_racing_writers_with_the_same_version_give_one_success(
         barrier = threading.Barrier(4)
         outcomes: list[str] = []
 
-        def write(n: int, expected: int = expected) -> None:
+        def write(
+            n: int,
+            expected: int = expected,
+            barrier: threading.Barrier = barrier,
+            outcomes: list[str] = outcomes,
+        ) -> None:
             barrier.wait()
             try:
                 backend.set_working_memory(session_id, "counter", n, expected_version=expected)
