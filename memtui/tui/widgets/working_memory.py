@@ -92,7 +92,7 @@ The selected session's working memory: each **key** holds a JSON value with an
 
 | key | action |
 |---|---|
-| ↑ ↓ | choose a key (the list) |
+| ↑ ↓ | choose a key (the list shows importance and version) |
 | enter / tab | edit its value |
 | **ctrl+s** | save the value |
 | esc | leave the editor |
@@ -169,7 +169,6 @@ The selected session's working memory: each **key** holds a JSON value with an
         table.add_column("key", key="key")
         table.add_column("imp", key="importance")
         table.add_column("ver", key="version")
-        table.add_column("updated", key="updated")
 
     @property
     def editor(self) -> TextArea:
@@ -341,7 +340,6 @@ The selected session's working memory: each **key** holds a JSON value with an
                 label,
                 f"{item.importance:.2f}",
                 str(item.version),
-                local_time(item.updated_at, "%m-%d %H:%M"),
                 key=item.key,
             )
         self._move_table_cursor()
