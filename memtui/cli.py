@@ -13,20 +13,27 @@ from collections.abc import Sequence
 from memtui import __version__
 
 
-def _add_backend_options(parser: argparse.ArgumentParser) -> None:
+def _add_backend_options(parser: argparse.ArgumentParser, *, default: object = None) -> None:
+    """`default=argparse.SUPPRESS` on subcommands: otherwise a subcommand's default None
+    would overwrite the value of `memtui --db URL <command>`."""
     parser.add_argument(
         "--db",
         metavar="URL",
+        default=default,
         help="SQLAlchemy URL of the store (default: a SQLite file in your data directory; "
         "env MEMTUI_DB)",
     )
     parser.add_argument(
         "--server",
         metavar="URL",
+        default=default,
         help="use a memtui/Memtrace server over HTTP instead of a local store (env MEMTUI_SERVER)",
     )
     parser.add_argument(
-        "--api-key", metavar="KEY", help="API key for --server (env MEMTUI_API_KEY)"
+        "--api-key",
+        metavar="KEY",
+        default=default,
+        help="API key for --server (env MEMTUI_API_KEY)",
     )
 
 
@@ -41,13 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="fill the store with realistic demo data")
-    _add_backend_options(demo)
+    _add_backend_options(demo, default=argparse.SUPPRESS)
     demo.add_argument(
         "--open", action="store_true", help="open the terminal UI on the store afterwards"
     )
 
     sessions = sub.add_parser("sessions", help="list sessions with their time left")
-    _add_backend_options(sessions)
+    _add_backend_options(sessions, default=argparse.SUPPRESS)
     sessions.add_argument("--agent", metavar="AGENT_ID", help="only this agent's sessions")
     sessions.add_argument(
         "--status", choices=["active", "closed", "expired"], help="only sessions in this state"
@@ -58,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         "context",
         help="print a session's LLM-ready context (markdown to stdout, token count to stderr)",
     )
-    _add_backend_options(context)
+    _add_backend_options(context, default=argparse.SUPPRESS)
     context.add_argument("session_id", metavar="SESSION_ID")
     context.add_argument("--since", help="relative (30m, 2h, 7d, 1w) or ISO 8601")
     context.add_argument("--until", help="relative (30m, 2h, 7d, 1w) or ISO 8601")
@@ -70,14 +77,18 @@ def build_parser() -> argparse.ArgumentParser:
     context.add_argument("--copy", action="store_true", help="also copy it to the clipboard")
 
     serve = sub.add_parser("serve", help="run the Memtrace-compatible HTTP server")
-    serve.add_argument("--db", metavar="URL", help="SQLAlchemy URL of the store")
+    serve.add_argument(
+        "--db", metavar="URL", default=argparse.SUPPRESS, help="SQLAlchemy URL of the store"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=9100)
     # Test double for clients' capability detection: only Memtrace v1, Memtrace's shapes.
     serve.add_argument("--plain-memtrace", action="store_true", help=argparse.SUPPRESS)
 
     keys = sub.add_parser("keys", help="manage the server's API keys")
-    keys.add_argument("--db", metavar="URL", help="SQLAlchemy URL of the store")
+    keys.add_argument(
+        "--db", metavar="URL", default=argparse.SUPPRESS, help="SQLAlchemy URL of the store"
+    )
     keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     keys_create = keys_sub.add_parser("create", help="create a key and print it once")
     keys_create.add_argument("--name", default="", help="a label to recognise the key by")
