@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual.app import SystemCommand
 from textual.reactive import reactive
@@ -13,9 +13,13 @@ from memtui.domain.errors import MemtuiError
 from memtui.domain.models import Session
 
 if TYPE_CHECKING:
+    from textual.worker import Worker
+
     from memtui.backend import Backend
     from memtui.domain.clock import Clock
     from memtui.tui.messages import StoreChanged
+
+T = TypeVar("T")
 
 
 class SessionPane(Widget):
@@ -50,3 +54,29 @@ class SessionPane(Widget):
         """Show a failure as a toast: a clear message, never a traceback."""
         prefix = f"{action}: " if action else ""
         self.app.notify(f"{prefix}{error}", severity="error", timeout=6)
+
+    def call_backend(
+        self,
+        work: Callable[[Backend], T],
+        *,
+        on_done: Callable[[T], Any] | None = None,
+        on_error: Callable[[MemtuiError], Any] | None = None,
+        action: str = "",
+        group: str | None = None,
+        exclusive: bool = True,
+    ) -> Worker[None]:
+        """Run `work(backend)` in a thread worker; `on_done(result)` runs on the UI
+        thread. Errors become a toast (or go to `on_error`), never a traceback. With
+        `exclusive` (the default), a newer call in the same group replaces an older one,
+        whose result is then dropped."""
+        from memtui.tui.workers import run_backend_call
+
+        return run_backend_call(
+            self,
+            work,
+            on_done=on_done,
+            on_error=on_error,
+            action=action,
+            group=group or f"{self.id or type(self).__name__}-load",
+            exclusive=exclusive,
+        )

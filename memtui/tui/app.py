@@ -1,0 +1,467 @@
+"""The memtui Textual app: session list on the left, the selected session's panes on
+the right, a status line and the footer.
+
+Fast start: with a `target` the app paints first (from the cached session list when
+there is one) and opens the backend in a thread worker, so importing the store
+(sqlmodel, ~300 ms) never delays the first screen. Every backend call runs in a worker.
+Live: one change-feed follower polls `changes_since` and schedules its next poll only
+when the last one has finished; every pane gets a `StoreChanged`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer, Header, TabbedContent, TabPane
+
+from memtui.domain.clock import Clock, utc_now
+from memtui.domain.errors import AuthError, BackendUnavailableError, MemtuiError
+from memtui.domain.models import Capability, Change, Session
+from memtui.tui.messages import SessionSelected, StoreChanged
+from memtui.tui.widgets.pane import SessionPane
+from memtui.tui.widgets.session_list import SessionListPane
+from memtui.tui.widgets.status_bar import StatusBar
+from memtui.tui.widgets.timeline import TimelinePane
+from memtui.tui.workers import describe_unexpected, run_backend_call
+
+if TYPE_CHECKING:
+    from memtui.backend import Backend
+    from memtui.connect import BackendTarget
+
+HERE = Path(__file__).parent
+# Each widget module may keep its styles in a .tcss file beside it.
+CSS_FILES = [HERE / "app.tcss", *sorted((HERE / "widgets").glob("*.tcss"))]
+
+# (tab id, label, pane id, key)
+TABS: tuple[tuple[str, str, str, str], ...] = (
+    ("timeline", "Timeline", "timeline", "1"),
+    ("working-memory", "Working memory", "working-memory", "2"),
+    ("context", "Context", "context-preview", "3"),
+    ("snapshots", "Snapshots", "snapshots", "4"),
+    ("briefing", "Briefing", "briefing", "5"),
+)
+FULL_REFRESH_EVERY = 3.0  # seconds, for backends without a change feed
+MAX_POLL_BACKOFF = 15.0
+
+APP_HELP = """\
+## Everywhere
+| key | action |
+|---|---|
+| `tab` / `shift+tab` | move focus between the session list and the pane |
+| `1`…`5` | Timeline · Working memory · Context · Snapshots · Briefing |
+| `ctrl+p` | command palette: every action, the theme |
+| `r` | reload everything from the store |
+| `F1` | help for the focused pane |
+| `q` / `ctrl+q` | quit |
+
+The status line shows the store (secrets masked), how many sessions are active,
+expiring within the hour, expired and closed, and whether live updates are flowing.
+Changes written by other processes appear within about a second.
+"""
+
+
+def _load_session_panes() -> list[SessionPane]:
+    """T2's panes (working memory, context, snapshots, briefing)."""
+    from memtui.tui.widgets.briefing import BriefingPane
+    from memtui.tui.widgets.context_preview import ContextPreviewPane
+    from memtui.tui.widgets.snapshots import SnapshotsPane
+    from memtui.tui.widgets.working_memory import WorkingMemoryPane
+
+    return [WorkingMemoryPane(), ContextPreviewPane(), SnapshotsPane(), BriefingPane()]
+
+
+class MemtuiApp(App[None]):
+    TITLE = "memtui"
+    SUB_TITLE = "agent memory"
+    CSS_PATH: ClassVar[list[str | Path]] = CSS_FILES  # type: ignore[assignment]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="quit-now"),
+        Binding("f1", "help", "Help", id="help"),
+        Binding("r", "refresh", "Reload", show=False, id="refresh"),
+        *(
+            Binding(key, f"show_tab('{tab}', True)", label, show=False, id=f"tab-{tab}")
+            for tab, label, _pane, key in TABS
+        ),
+    ]
+
+    def __init__(
+        self,
+        backend: Backend | None = None,
+        *,
+        target: BackendTarget | None = None,
+        clock: Clock = utc_now,
+        poll_interval: float = 1.0,
+    ) -> None:
+        super().__init__()
+        if backend is None and target is None:
+            raise ValueError("MemtuiApp needs a backend or a target")
+        self.backend: Backend | None = backend
+        self.target = target
+        self.clock = clock
+        self.poll_interval = poll_interval
+        self.capabilities: frozenset[str] = frozenset()
+        self.change_cursor: int | None = None
+        self.fatal_error: str | None = None
+        self.cache_key: str | None = _cache_key(target) if target is not None else None
+        self._tick_timer: Timer | None = None
+        self._poll_timer: Timer | None = None
+        self._poll_failures = 0
+        self._since_full_refresh = 0.0
+        self._saved_theme: str | None = None
+
+    # --- layout --------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="⛁")
+        with Horizontal(id="main"):
+            yield SessionListPane()
+            with TabbedContent(id="tabs", initial="tab-timeline"):
+                with TabPane("1 Timeline", id="tab-timeline"):
+                    yield TimelinePane()
+                for (tab, label, _pane_id, key), pane in zip(
+                    TABS[1:], _load_session_panes(), strict=True
+                ):
+                    with TabPane(f"{key} {label}", id=f"tab-{tab}"):
+                        yield pane
+        yield StatusBar()
+        yield Footer()
+
+    @property
+    def session_list(self) -> SessionListPane:
+        return self.query_one(SessionListPane)
+
+    @property
+    def status_bar(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    def session_panes(self) -> list[SessionPane]:
+        return list(self.query(SessionPane))
+
+    # --- startup ---------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._restore_theme()
+        self._tick_timer = self.set_interval(1.0, self.tick, name="countdowns")
+        self.session_list.table.focus()
+        if self.backend is not None:
+            self.status_bar.backend_text = _safe_describe(self.backend)
+            self._connect(self.backend)
+            return
+        assert self.target is not None
+        self.status_bar.backend_text = _describe_target(self.target)
+        if self.cache_key is not None:
+            from memtui.tui.session_cache import read_cached_sessions
+
+            cached = read_cached_sessions(self.cache_key)
+            if cached:
+                self.session_list.set_sessions(cached, from_cache=True)
+                self.status_bar.state = "cached"
+        self._open_target(self.target)
+
+    def _open_target(self, target: BackendTarget) -> None:
+        clock = self.clock
+
+        def open_() -> None:
+            try:
+                from memtui.connect import open_backend
+
+                backend = open_backend(target, clock=clock)
+            except MemtuiError as error:
+                self.call_from_thread(self._open_failed, str(error))
+                return
+            except Exception as error:  # e.g. a driver error the store did not wrap
+                self.call_from_thread(self._open_failed, describe_unexpected(error))
+                return
+            self.call_from_thread(self._connect, backend)
+
+        self.run_worker(open_, thread=True, name="open backend", group="open", exit_on_error=False)
+
+    def _open_failed(self, message: str) -> None:
+        self.fatal_error = f"Cannot open the store: {message}"
+        self.status_bar.state = "error"
+        self.status_bar.detail = self.fatal_error
+        self.notify(self.fatal_error, title="memtui", severity="error", timeout=30)
+
+    def _connect(self, backend: Backend) -> None:
+        """The backend is open: learn what it can do and where its change feed is."""
+        self.backend = backend
+        if not self.is_running:
+            return
+        self.status_bar.backend_text = _safe_describe(backend)
+
+        def probe(backend: Backend) -> tuple[frozenset[str], int | None]:
+            capabilities = frozenset(backend.capabilities())
+            cursor = backend.latest_change_id() if Capability.EVENTS in capabilities else None
+            return capabilities, cursor
+
+        def ready(result: tuple[frozenset[str], int | None]) -> None:
+            self.capabilities, self.change_cursor = result
+            if not self.is_running:
+                return
+            self.status_bar.state = "live" if self.change_cursor is not None else "polling"
+            self.session_list.reload()
+            self._schedule_poll()
+
+        def failed(error: MemtuiError) -> None:
+            self.report_backend_error(error, action="Connecting")
+            self._schedule_poll(retry_connect=True)
+
+        run_backend_call(
+            self,
+            probe,
+            on_done=ready,
+            on_error=failed,
+            action="Connecting",
+            group="connect",
+            exclusive=True,
+        )
+
+    # --- the 1 Hz tick ---------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Countdowns: skipped while a modal covers the list (nothing visible changes)."""
+        if len(self.screen_stack) != 1:
+            return
+        try:
+            session_list = self.session_list
+        except NoMatches:  # mounting or shutting down
+            return
+        if session_list.from_cache and self.backend is None:
+            return
+        session_list.tick(self.clock())
+
+    # --- live updates ----------------------------------------------------------------
+
+    def _schedule_poll(self, *, retry_connect: bool = False) -> None:
+        delay = self.poll_interval
+        if self._poll_failures:
+            delay = min(self.poll_interval * (2**self._poll_failures), MAX_POLL_BACKOFF)
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        callback = self._retry_connect if retry_connect else self._poll
+        self._poll_timer = self.set_timer(delay, callback, name="change feed")
+
+    def _retry_connect(self) -> None:
+        if self.backend is not None:
+            self._poll_failures += 1
+            self._connect(self.backend)
+
+    def _poll(self) -> None:
+        if self.backend is None:
+            return
+        if self.change_cursor is None:
+            self._since_full_refresh += self.poll_interval
+            if self._since_full_refresh >= FULL_REFRESH_EVERY:
+                self._since_full_refresh = 0.0
+                self.broadcast_changes([], full_refresh=True)
+            self._schedule_poll()
+            return
+        cursor = self.change_cursor
+
+        def follow(backend: Backend) -> list[Change]:
+            changes: list[Change] = []
+            position = cursor
+            for _ in range(20):  # drain a burst, but never forever
+                batch = backend.changes_since(position, limit=1000)
+                changes.extend(batch)
+                if len(batch) < 1000:
+                    break
+                position = batch[-1].id
+            return changes
+
+        def followed(changes: list[Change]) -> None:
+            self._poll_failures = 0
+            if changes:
+                self.change_cursor = changes[-1].id
+                self.broadcast_changes(changes)
+            self._schedule_poll()
+
+        def failed(error: MemtuiError) -> None:
+            self._poll_failures += 1
+            self.report_backend_error(error, action="Live updates", quiet=self._poll_failures > 1)
+            self._schedule_poll()
+
+        run_backend_call(
+            self,
+            follow,
+            on_done=followed,
+            on_error=failed,
+            action="Live updates",
+            group="change-feed",
+            exclusive=True,
+        )
+
+    def broadcast_changes(self, changes: list[Change], *, full_refresh: bool = False) -> None:
+        """Tell the session list and every pane what changed."""
+        if full_refresh or any(c.kind.startswith(("session.", "agent.")) for c in changes):
+            self.session_list.reload()
+        for pane in self.session_panes():
+            pane.post_message(StoreChanged(changes, full_refresh=full_refresh))
+
+    def action_refresh(self) -> None:
+        if self.backend is None:
+            return
+        self.broadcast_changes([], full_refresh=True)
+        self.notify("Reloaded.", timeout=2)
+
+    # --- selection -------------------------------------------------------------------
+
+    @on(SessionSelected)
+    def _session_selected(self, message: SessionSelected) -> None:
+        session = message.session
+        for pane in self.session_panes():
+            current = pane.session
+            if _same_session(current, session):
+                # The same session, updated (extended, closed): no reload, no disturbance.
+                pane.set_reactive(SessionPane.session, session)
+            else:
+                pane.session = session
+
+    @on(SessionListPane.CountsChanged)
+    def _counts_changed(self, message: SessionListPane.CountsChanged) -> None:
+        self.status_bar.counts = message.counts
+
+    # --- errors and connection state -------------------------------------------------
+
+    def report_backend_error(
+        self, error: MemtuiError, *, action: str = "", quiet: bool = False
+    ) -> None:
+        prefix = f"{action}: " if action else ""
+        if isinstance(error, BackendUnavailableError | AuthError):
+            self.status_bar.state = "error"
+            self.status_bar.detail = f"{error}"
+        if not quiet:
+            self.notify(f"{prefix}{error}", title="memtui", severity="error", timeout=8)
+
+    def mark_backend_ok(self) -> None:
+        if self.status_bar.state == "error" and self.fatal_error is None:
+            self.status_bar.state = "live" if self.change_cursor is not None else "polling"
+
+    # --- tabs, help, palette ---------------------------------------------------------
+
+    def action_show_tab(self, tab: str, focus: bool = False) -> None:
+        tabs = self.query_one("#tabs", TabbedContent)
+        tabs.active = f"tab-{tab}"
+        if focus:
+            pane = tabs.query_one(f"#tab-{tab}", TabPane)
+            self.call_after_refresh(_focus_first, pane)
+
+    def focused_pane(self) -> Widget:
+        node = self.focused
+        while node is not None:
+            if isinstance(node, SessionPane | SessionListPane):
+                return node
+            node = node.parent  # type: ignore[assignment]
+        return self.active_pane()
+
+    def active_pane(self) -> SessionPane:
+        tabs = self.query_one("#tabs", TabbedContent)
+        pane = tabs.get_pane(tabs.active)
+        return pane.query(SessionPane).first()
+
+    def action_help(self) -> None:
+        from memtui.tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        pane = self.focused_pane()
+        text = getattr(pane, "HELP", "") or f"# {type(pane).__name__}"
+        title = f"Help · {text.splitlines()[0].lstrip('# ').strip()}"
+        self.push_screen(HelpScreen(title, f"{text}\n\n{APP_HELP}"))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "Help for the focused pane (F1)", self.action_help)
+        yield SystemCommand("Reload", "Reload everything from the store (r)", self.action_refresh)
+        for tab, label, _pane, key in TABS:
+            yield SystemCommand(
+                f"Go to: {label}",
+                f"Show the {label} pane ({key})",
+                lambda tab=tab: self.action_show_tab(tab, True),
+            )
+        if screen is not self.screen_stack[0]:
+            return
+        yield from self.session_list.palette_commands()
+        yield from self.active_pane().palette_commands()
+
+    # --- theme -------------------------------------------------------------------------
+
+    def _restore_theme(self) -> None:
+        from memtui.config import load_config
+
+        saved = load_config().get("theme")
+        if isinstance(saved, str) and saved in self.available_themes:
+            self._saved_theme = saved
+            self.theme = saved
+        else:
+            self._saved_theme = self.theme
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: Any) -> None:
+        name = getattr(theme, "name", None)
+        if not name or name == self._saved_theme:
+            return
+        from memtui.config import update_config
+
+        try:
+            update_config(theme=name)
+        except OSError as error:
+            self.notify(f"Could not save the theme: {error}", severity="warning")
+            return
+        self._saved_theme = name
+
+    async def action_quit(self) -> None:
+        self.exit()
+
+
+def _focus_first(container: Widget) -> None:
+    """Focus the pane's first widget that is not a text field (so digit keys keep
+    switching tabs); a pane made only of text fields leaves focus on the tab bar."""
+    from textual.widgets import Input, Select, Tabs, TextArea
+
+    text_fields = (Input, TextArea, Select)
+    for widget in container.query("*"):
+        if not widget.focusable or isinstance(widget, text_fields):
+            continue
+        if any(isinstance(node, text_fields) for node in widget.ancestors):
+            continue
+        widget.focus()
+        return
+    tabs = container.app.query_one("#tabs").query(Tabs).first()
+    tabs.focus()
+
+
+def _same_session(a: Session | None, b: Session | None) -> bool:
+    return a is not None and b is not None and a.id == b.id
+
+
+def _safe_describe(backend: Backend) -> str:
+    try:
+        return backend.describe()
+    except Exception:  # describing must never break the status line
+        return type(backend).__name__
+
+
+def _describe_target(target: BackendTarget) -> str:
+    from memtui.config import mask_secret
+
+    if target.is_remote:
+        key = f" (key {mask_secret(target.api_key)})" if target.api_key else ""
+        return f"{target.server_url}{key}"
+    return target.db_url or "default store"
+
+
+def _cache_key(target: BackendTarget) -> str:
+    return target.server_url or target.db_url or "default"

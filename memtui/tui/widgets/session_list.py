@@ -1,0 +1,626 @@
+"""The session list: every session with a live countdown to expiry.
+
+A DataTable is fine here (thousands of rows at most). The countdowns are driven by the
+app's one 1 Hz timer (`tick`), which rewrites only the rows on screen; crossings of the
+10-minute mark and of expiry are found from a heap of upcoming instants, so a toast is
+raised for any session, visible or not, without scanning them all every second.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Static
+
+from memtui.domain.errors import InvalidInputError
+from memtui.domain.expiry import (
+    EXPIRING_SOON,
+    EXPIRING_VERY_SOON,
+    Urgency,
+    format_time_left,
+    urgency,
+)
+from memtui.domain.models import Capability, Session, SessionStatus
+from memtui.tui.messages import SessionSelected
+from memtui.tui.palette import theme_colors
+from memtui.tui.workers import run_backend_call
+
+if TYPE_CHECKING:
+    from memtui.backend import Backend
+
+# (key, label, width or None for the content's width)
+COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("agent", "Agent", 12),
+    ("session", "Session", None),
+    ("status", "Status", 7),
+    ("left", "Left", 14),
+)
+STATUS_FILTERS = ("active", "closed", "expired", "expiring")
+
+
+class SessionCounts(NamedTuple):
+    active: int = 0
+    expiring: int = 0  # active with under an hour left
+    expired: int = 0
+    closed: int = 0
+
+    @classmethod
+    def of(cls, sessions: Iterable[Session], now: datetime) -> SessionCounts:
+        active = expiring = expired = closed = 0
+        for session in sessions:
+            status = session.effective_status(now)
+            if status == SessionStatus.ACTIVE:
+                active += 1
+                left = session.time_left(now)
+                if left is not None and left < EXPIRING_SOON:
+                    expiring += 1
+            elif status == SessionStatus.EXPIRED:
+                expired += 1
+            else:
+                closed += 1
+        return cls(active, expiring, expired, closed)
+
+
+class SessionFilter(NamedTuple):
+    """Parsed from the filter line: `agent:NAME status:active free text`."""
+
+    agent: str | None = None
+    status: str | None = None
+    text: str = ""
+
+    @classmethod
+    def parse(cls, line: str) -> SessionFilter:
+        agent = status = None
+        words: list[str] = []
+        for token in line.split():
+            key, sep, value = token.partition(":")
+            if sep and key.lower() == "agent":
+                agent = value.lower() or None
+            elif sep and key.lower() == "status":
+                value = value.lower()
+                if value and value not in STATUS_FILTERS:
+                    raise InvalidInputError(
+                        f"status {value!r} is not one of {', '.join(STATUS_FILTERS)}",
+                        field="status",
+                        value=value,
+                    )
+                status = value or None
+            else:
+                words.append(token.lower())
+        return cls(agent, status, " ".join(words))
+
+    def matches(self, session: Session, now: datetime) -> bool:
+        if self.agent and self.agent not in session.agent_id.lower():
+            return False
+        if self.status:
+            effective = session.effective_status(now).value
+            if self.status == "expiring":
+                if urgency(session, now) not in (Urgency.SOON, Urgency.VERY_SOON):
+                    return False
+            elif effective != self.status:
+                return False
+        if self.text:
+            haystack = " ".join(
+                (
+                    session.id,
+                    session.agent_id,
+                    session.workspace_id or "",
+                    json.dumps(session.metadata, default=str) if session.metadata else "",
+                )
+            ).lower()
+            if self.text not in haystack:
+                return False
+        return True
+
+
+class SessionTable(DataTable[Text]):
+    """A DataTable that tells its pane when the rows on screen change (scrolling)."""
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            pane = self.parent
+            if isinstance(pane, SessionListPane):
+                pane.refresh_visible_countdowns()
+
+
+class SessionListPane(Widget):
+    """Left pane. Posts `SessionSelected` when the highlighted session changes."""
+
+    HELP: ClassVar[str] = """\
+# Sessions
+
+Every session of every agent, newest first, with a live countdown to expiry.
+Rows turn **yellow** with under an hour left, **red** with under ten minutes, and
+**dim red** once expired. A toast tells you when a session crosses ten minutes left and
+when it expires.
+
+## Filter (`/`)
+Type words to match the session id, agent, workspace or metadata. Add
+`agent:NAME` and `status:active|closed|expired|expiring`, e.g. `agent:claude status:expiring`.
+Escape returns to the list.
+
+## Keys
+| key | action |
+|---|---|
+| `n` | new session (agent, expiry such as `6h`/`30m`/`never`, metadata JSON) |
+| `e` | extend by 6 hours (adds to the current expiry) |
+| `E` | extend by any amount (`30m`, `2h`, `1d`) |
+| `c` | close the session |
+| `o` | reopen a closed session |
+| `delete` / `D` | delete the session (asks first; its memories stay) |
+| `enter` | open its timeline |
+| `/` | filter |
+"""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "new_session", "New", id="session-new"),
+        Binding("e", "extend", "Extend +6h", id="session-extend"),
+        Binding("E", "extend_by", "Extend by…", id="session-extend-by", show=False),
+        Binding("c", "close_session", "Close", id="session-close"),
+        Binding("o", "reopen_session", "Reopen", id="session-reopen", show=False),
+        Binding("delete,D", "delete_session", "Delete", id="session-delete"),
+        Binding("slash", "filter", "Filter", id="session-filter"),
+    ]
+
+    class CountsChanged(Message):
+        def __init__(self, counts: SessionCounts) -> None:
+            super().__init__()
+            self.counts = counts
+
+    def __init__(self) -> None:
+        super().__init__(id="session-list")
+        self.sessions: dict[str, Session] = {}  # everything the backend returned
+        self.shown_ids: list[str] = []  # the filtered rows, in table order
+        self.filter = SessionFilter()
+        self.counts = SessionCounts()
+        self.from_cache = False
+        self._cells: dict[str, tuple[str, Urgency]] = {}  # what each row shows now
+        self._thresholds: list[tuple[datetime, str, str]] = []  # (instant, id, kind)
+        self._selected_id: str | None = None
+        self._last_now: datetime | None = None
+
+    # --- composition ----------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Input(
+            placeholder="/ filter: text  agent:NAME  status:active|expiring|expired|closed",
+            id="session-filter",
+        )
+        yield Static("", id="session-filter-error", markup=False)
+        table = SessionTable(id="session-table", cursor_type="row", zebra_stripes=False)
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
+        yield table
+
+    @property
+    def table(self) -> SessionTable:
+        return self.query_one(SessionTable)
+
+    @property
+    def now(self) -> datetime:
+        return self.app.clock()  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def selected_session(self) -> Session | None:
+        return self.sessions.get(self._selected_id) if self._selected_id else None
+
+    # --- loading ----------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Fetch every session in a worker, then update rows in place."""
+        cache_key = getattr(self.app, "cache_key", None)
+
+        def fetch(backend: Backend) -> list[Session]:
+            sessions = backend.list_sessions()
+            if cache_key:
+                from memtui.tui.session_cache import write_cached_sessions
+
+                write_cached_sessions(cache_key, sessions)
+            return sessions
+
+        run_backend_call(
+            self,
+            fetch,
+            on_done=self.set_sessions,
+            action="Loading sessions",
+            group="session-list",
+            exclusive=True,
+        )
+
+    def set_sessions(self, sessions: list[Session], *, from_cache: bool = False) -> None:
+        now = self.now
+        self.from_cache = from_cache
+        self.sessions = {session.id: session for session in sessions}
+        self._rebuild_thresholds(now)
+        self._apply_filter(now)
+        self._recount(now)
+        if not from_cache:
+            self._post_selection(force_if_changed=True)
+
+    def upsert(self, session: Session) -> None:
+        """One session changed (extend, close): update it without a full reload."""
+        is_new = session.id not in self.sessions
+        self.sessions[session.id] = session
+        if is_new:
+            self.sessions = {
+                session.id: session,
+                **{k: v for k, v in self.sessions.items() if k != session.id},
+            }
+        now = self.now
+        self._rebuild_thresholds(now)
+        self._apply_filter(now)
+        self._recount(now)
+        self._post_selection(force_if_changed=True)
+
+    def remove(self, session_id: str) -> None:
+        self.sessions.pop(session_id, None)
+        now = self.now
+        self._rebuild_thresholds(now)
+        self._apply_filter(now)
+        self._recount(now)
+
+    # --- rows -------------------------------------------------------------------------
+
+    def _row_cells(self, session: Session, now: datetime, level: Urgency) -> list[Text]:
+        colors = theme_colors(self.app)
+        status = session.effective_status(now)
+        style = ""
+        if level == Urgency.SOON:
+            style = colors["warning"]
+        elif level == Urgency.VERY_SOON:
+            style = f"bold {colors['error']}"
+        elif level == Urgency.EXPIRED:
+            style = f"dim {colors['error']}"
+        elif status == SessionStatus.CLOSED:
+            style = "dim"
+        left = format_time_left(session, now)
+        return [
+            Text(session.agent_id, style=style, overflow="ellipsis", no_wrap=True),
+            Text(session.id, style=style, no_wrap=True),
+            Text(status.value, style=style),
+            Text(left, style=style, justify="right"),
+        ]
+
+    def _apply_filter(self, now: datetime) -> None:
+        table = self.table
+        shown = [s for s in self.sessions.values() if self.filter.matches(s, now)]
+        shown_ids = [s.id for s in shown]
+        if shown_ids == self.shown_ids and self._cells:
+            # Same rows: rewrite only what changed (keeps scroll and cursor untouched).
+            for session in shown:
+                self._update_row(session, now, force=True)
+            return
+        keep_id = self._selected_id
+        old_row = table.cursor_row
+        with self.app.batch_update():
+            table.clear()
+            self._cells.clear()
+            for session in shown:
+                level = urgency(session, now)
+                table.add_row(*self._row_cells(session, now, level), key=session.id)
+                self._cells[session.id] = (format_time_left(session, now), level)
+            self.shown_ids = shown_ids
+            if keep_id in self._cells:
+                table.move_cursor(row=shown_ids.index(keep_id), animate=False)
+            elif shown_ids:
+                table.move_cursor(row=min(max(old_row, 0), len(shown_ids) - 1), animate=False)
+
+    def _update_row(self, session: Session, now: datetime, *, force: bool = False) -> None:
+        text = format_time_left(session, now)
+        level = urgency(session, now)
+        if not force and self._cells.get(session.id) == (text, level):
+            return
+        previous = self._cells.get(session.id)
+        self._cells[session.id] = (text, level)
+        table = self.table
+        cells = self._row_cells(session, now, level)
+        try:
+            if force or previous is None or previous[1] != level:
+                for (key, _label, _width), cell in zip(COLUMNS, cells, strict=True):
+                    table.update_cell(session.id, key, cell)
+            else:
+                table.update_cell(session.id, "left", cells[3])
+        except Exception:  # the row went away between reload and tick
+            return
+
+    def visible_session_ids(self) -> list[str]:
+        table = self.table
+        if not self.shown_ids:
+            return []
+        first = int(table.scroll_y)
+        height = max(table.scrollable_content_region.height - table.header_height, 1)
+        return self.shown_ids[first : first + height + 1]
+
+    def refresh_visible_countdowns(self) -> None:
+        now = self.now
+        for session_id in self.visible_session_ids():
+            session = self.sessions.get(session_id)
+            if session is not None:
+                self._update_row(session, now)
+
+    # --- the 1 Hz tick ----------------------------------------------------------------
+
+    def tick(self, now: datetime) -> None:
+        """Called once a second by the app: toasts for crossings, then visible rows."""
+        self._last_now = now
+        crossed = False
+        while self._thresholds and self._thresholds[0][0] <= now:
+            _instant, session_id, kind = heapq.heappop(self._thresholds)
+            crossed = True
+            session = self.sessions.get(session_id)
+            if session is None or session.effective_status(now) == SessionStatus.CLOSED:
+                continue
+            if kind == "ten":
+                self.app.notify(
+                    f"{session_id} ({session.agent_id}) has less than 10 minutes left. "
+                    "Press e to extend it.",
+                    title="Session expiring",
+                    severity="warning",
+                    timeout=8,
+                )
+            elif kind == "expired":
+                self.app.notify(
+                    f"{session_id} ({session.agent_id}) has expired.",
+                    title="Session expired",
+                    severity="error",
+                    timeout=8,
+                )
+        if crossed:
+            self._recount(now)
+        self.refresh_visible_countdowns()
+
+    def _rebuild_thresholds(self, now: datetime) -> None:
+        heap: list[tuple[datetime, str, str]] = []
+        for session in self.sessions.values():
+            if session.status == SessionStatus.CLOSED or session.expires_at is None:
+                continue
+            for kind, before in (
+                ("hour", EXPIRING_SOON),
+                ("ten", EXPIRING_VERY_SOON),
+                ("expired", timedelta(0)),
+            ):
+                instant = session.expires_at - before
+                if instant > now:
+                    heap.append((instant, session.id, kind))
+        heapq.heapify(heap)
+        self._thresholds = heap
+
+    def _recount(self, now: datetime) -> None:
+        counts = SessionCounts.of(self.sessions.values(), now)
+        if counts != self.counts:
+            self.counts = counts
+        self.post_message(self.CountsChanged(counts))
+
+    # --- selection --------------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#session-table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        key = event.row_key.value if event.row_key is not None else None
+        if key != self._selected_id:
+            self._selected_id = key
+            self._post_selection()
+
+    @on(DataTable.RowSelected, "#session-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        open_timeline = getattr(self.app, "action_show_tab", None)
+        if open_timeline is not None:
+            open_timeline("timeline", focus=True)
+
+    def _post_selection(self, *, force_if_changed: bool = False) -> None:
+        if self.from_cache:
+            return
+        if self._selected_id not in self.sessions:
+            self._selected_id = self.shown_ids[self.table.cursor_row] if self.shown_ids else None
+        self.post_message(SessionSelected(self.selected_session))
+
+    # --- filter -----------------------------------------------------------------------
+
+    @on(Input.Changed, "#session-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        error_line = self.query_one("#session-filter-error", Static)
+        try:
+            self.filter = SessionFilter.parse(event.value)
+        except InvalidInputError as error:
+            error_line.update(str(error))
+            error_line.display = True
+            return
+        error_line.update("")
+        error_line.display = False
+        self._apply_filter(self.now)
+        self._post_selection()
+
+    @on(Input.Submitted, "#session-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.table.focus()
+
+    def on_key(self, event: object) -> None:
+        key = getattr(event, "key", None)
+        if key == "escape" and self.app.focused is self.query_one("#session-filter"):
+            self.table.focus()
+            getattr(event, "stop", lambda: None)()
+
+    def action_filter(self) -> None:
+        self.query_one("#session-filter", Input).focus()
+
+    # --- actions ----------------------------------------------------------------------
+
+    def _require(self, capability: str, what: str) -> bool:
+        capabilities = getattr(self.app, "capabilities", frozenset())
+        if capability in capabilities:
+            return True
+        self.app.notify(
+            f"This backend cannot {what} (it has no {capability!s} support).",
+            title="Not available",
+            severity="warning",
+        )
+        return False
+
+    def _current(self) -> Session | None:
+        session = self.selected_session
+        if session is None:
+            self.app.notify("Select a session first.", severity="warning")
+        return session
+
+    def action_new_session(self) -> None:
+        from memtui.tui.screens.forms import NewSessionForm, NewSessionScreen
+
+        current = self.selected_session
+        self.app.push_screen(
+            NewSessionScreen(agent_id=current.agent_id if current else ""), self._create_session
+        )
+        _ = NewSessionForm  # the screen's result type
+
+    def _create_session(self, form: object) -> None:
+        from memtui.tui.screens.forms import NewSessionForm
+
+        if not isinstance(form, NewSessionForm):
+            return
+
+        def create(backend: Backend) -> Session:
+            return backend.create_session(
+                form.agent_id,
+                metadata=form.metadata,
+                workspace_id=form.workspace_id,
+                ttl=form.ttl,
+            )
+
+        def created(session: Session) -> None:
+            self._selected_id = session.id
+            self.upsert(session)
+            self.app.notify(f"Created {session.id} for {session.agent_id}.")
+
+        run_backend_call(self, create, on_done=created, action="New session")
+
+    def action_extend(self, by: timedelta | None = None) -> None:
+        session = self._current()
+        if session is None or not self._require(Capability.EXPIRY, "extend sessions"):
+            return
+        amount = by or timedelta(hours=6)
+
+        def extend(backend: Backend) -> Session:
+            return backend.extend_session(session.id, amount)
+
+        def extended(updated: Session) -> None:
+            self.upsert(updated)
+            self.app.notify(
+                f"{updated.id} extended: {format_time_left(updated, self.now)} left.",
+                title="Extended",
+            )
+
+        run_backend_call(self, extend, on_done=extended, action="Extend")
+
+    def action_extend_by(self) -> None:
+        session = self._current()
+        if session is None or not self._require(Capability.EXPIRY, "extend sessions"):
+            return
+        from memtui.tui.screens.prompt import PromptScreen
+
+        def parse(text: str) -> timedelta:
+            from memtui.domain.timewindow import parse_duration
+
+            return parse_duration(text.strip())
+
+        def chosen(amount: timedelta | None) -> None:
+            if amount is not None:
+                self.action_extend(amount)
+
+        self.app.push_screen(
+            PromptScreen(
+                f"Extend {session.id} by…",
+                value="6h",
+                hint="Any amount: 30m, 2h, 1d, 1w. It adds to the current expiry.",
+                parse=parse,
+            ),
+            chosen,
+        )
+
+    def _set_status(self, status: str, verb: str) -> None:
+        session = self._current()
+        if session is None:
+            return
+
+        def update(backend: Backend) -> Session:
+            if status == SessionStatus.CLOSED:
+                return backend.close_session(session.id)
+            return backend.update_session(session.id, status=status)
+
+        def updated(result: Session) -> None:
+            self.upsert(result)
+            self.app.notify(f"{result.id} {verb}.")
+
+        run_backend_call(self, update, on_done=updated, action=verb.capitalize())
+
+    def action_close_session(self) -> None:
+        self._set_status(SessionStatus.CLOSED.value, "closed")
+
+    def action_reopen_session(self) -> None:
+        self._set_status(SessionStatus.ACTIVE.value, "reopened")
+
+    def action_delete_session(self) -> None:
+        session = self._current()
+        if session is None or not self._require(Capability.SESSION_DELETE, "delete sessions"):
+            return
+        from memtui.tui.screens.confirm import ConfirmScreen
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+
+            def delete(backend: Backend) -> None:
+                backend.delete_session(session.id)
+
+            def deleted(_: None) -> None:
+                self.remove(session.id)
+                self._post_selection()
+                self.app.notify(f"Deleted {session.id}.")
+
+            run_backend_call(self, delete, on_done=deleted, action="Delete session")
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Delete session {session.id}?",
+                f"Agent {session.agent_id}. Its working memory and snapshots are removed; "
+                "its memories stay. This cannot be undone.",
+            ),
+            confirmed,
+        )
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand(
+            "Session: new", "Create a session (agent, expiry, metadata)", self.action_new_session
+        )
+        yield SystemCommand(
+            "Session: extend +6h", "Add six hours to the selected session", self.action_extend
+        )
+        yield SystemCommand(
+            "Session: extend by…", "Add any amount (30m, 2h, 1d)", self.action_extend_by
+        )
+        yield SystemCommand(
+            "Session: close", "Close the selected session", self.action_close_session
+        )
+        yield SystemCommand(
+            "Session: reopen", "Reopen the selected session", self.action_reopen_session
+        )
+        yield SystemCommand(
+            "Session: delete",
+            "Delete the selected session (asks first)",
+            self.action_delete_session,
+        )
+        yield SystemCommand(
+            "Session: filter", "Filter sessions by text, agent:, status:", self.action_filter
+        )

@@ -1,0 +1,143 @@
+"""Fixtures for the TUI tests (shared by every tests/tui/ module; keep them stable).
+
+- `store`: an empty real SQLite store on a fresh file, on the frozen `clock`.
+- `demo_store`: the same, filled by `memtui.demo.populate_demo` at the frozen time.
+- `small_store`: a tiny hand-made store whose every value a test can name (see below).
+- `make_app(backend, **kwargs)`: a `MemtuiApp` with the frozen clock, a fast change-feed
+  poll and animations off. Run it with `async with app.run_test(size=SIZE) as pilot`.
+- `settle(pilot)`: wait until workers are done and the screen has caught up.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from memtui.domain.clock import ManualClock
+from memtui.domain.models import NewMemory
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from memtui.store import SqlStore
+    from memtui.tui.app import MemtuiApp
+
+SIZE = (120, 40)
+
+# small_store: two agents, four sessions at known distances from expiry.
+SMALL_SESSIONS = {
+    # id: (agent, ttl from FROZEN_NOW)
+    "sess_alpha": ("claude", timedelta(hours=5, minutes=12)),
+    "sess_bravo": ("claude", timedelta(minutes=9, seconds=3)),
+    "sess_charlie": ("codex", timedelta(minutes=10, seconds=5)),
+    "sess_delta": ("codex", -timedelta(minutes=3)),
+}
+SMALL_MEMORY_COUNT = 30  # in sess_alpha; 5 more in sess_bravo
+
+
+@pytest.fixture(autouse=True)
+def utc_local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time is shown in the UI; pin it so snapshots match on every machine."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def store(sqlite_url: str, clock: ManualClock) -> Iterator[SqlStore]:
+    from memtui.store import SqlStore
+
+    backend = SqlStore(sqlite_url, clock=clock)
+    yield backend
+    backend.close()
+
+
+@pytest.fixture
+def demo_store(store: SqlStore, clock: ManualClock) -> SqlStore:
+    from memtui.demo import populate_demo
+
+    populate_demo(store, now=clock.now)
+    return store
+
+
+def fill_small_store(store: Any, clock: ManualClock) -> None:
+    start = clock.now
+    for session_id, (agent, left) in SMALL_SESSIONS.items():
+        # Created "in the past" so that expires_at = now + left.
+        clock.now = start - timedelta(hours=6) + left
+        store.create_session(
+            agent,
+            session_id=session_id,
+            ttl=timedelta(hours=6),
+            workspace_id="memtui" if agent == "claude" else None,
+        )
+    clock.now = start
+    types = ["episodic", "decision", "entity", "session", "episodic"]
+    memories = [
+        NewMemory(
+            agent_id="claude",
+            session_id="sess_alpha",
+            content=f"alpha memory {i:02d}" + (" about auth" if i % 3 == 0 else ""),
+            memory_type=types[i % len(types)],
+            event_type="error" if i == 7 else "general",
+            tags=["auth"] if i % 3 == 0 else [],
+            importance=round((i % 10) / 10, 1),
+            time=start - timedelta(minutes=SMALL_MEMORY_COUNT - i),
+            id=f"mem_alpha_{i:02d}",
+        )
+        for i in range(SMALL_MEMORY_COUNT)
+    ]
+    memories += [
+        NewMemory(
+            agent_id="claude",
+            session_id="sess_bravo",
+            content=f"bravo memory {i}",
+            time=start - timedelta(hours=2, minutes=i),
+            id=f"mem_bravo_{i}",
+        )
+        for i in range(5)
+    ]
+    store.add_memories(memories)
+
+
+@pytest.fixture
+def small_store(store: SqlStore, clock: ManualClock) -> SqlStore:
+    fill_small_store(store, clock)
+    return store
+
+
+@pytest.fixture
+def make_app(clock: ManualClock) -> Callable[..., MemtuiApp]:
+    def factory(backend: Any = None, **kwargs: Any) -> MemtuiApp:
+        from memtui.tui.app import MemtuiApp
+
+        kwargs.setdefault("poll_interval", 0.05)
+        kwargs.setdefault("clock", clock)
+        app = MemtuiApp(backend, **kwargs)
+        app.animation_level = "none"
+        return app
+
+    return factory
+
+
+async def _settle(pilot: Pilot[Any], rounds: int = 2) -> None:
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.fixture
+def settle() -> Callable[..., Awaitable[None]]:
+    return _settle
+
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
