@@ -22,6 +22,7 @@ Plain Memtrace specifics (documented choices):
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -143,6 +144,32 @@ def _segment(value: str) -> str:
 
 def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
+
+
+def _check_json(field: str, value: Any, *, index: int | None = None) -> Any:
+    """Refuse what JSON cannot carry (sets, NaN, objects) here, naming the field, rather
+    than failing inside the HTTP client with a raw TypeError."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        where = f" (memory {index})" if index is not None else ""
+        raise InvalidInputError(
+            f"{field} must be plain JSON{where}: {exc}", field=field, value=value
+        ) from None
+    return value
+
+
+def _check_tags(tags: Any, *, index: int | None = None) -> list[str]:
+    if isinstance(tags, str) or not isinstance(tags, list | tuple):
+        where = f" (memory {index})" if index is not None else ""
+        raise InvalidInputError(
+            f"tags must be a list of strings, got {tags!r}{where}", field="tags", value=tags
+        )
+    if not all(isinstance(tag, str) for tag in tags):
+        raise InvalidInputError(
+            f"tags must be a list of strings, got {tags!r}", field="tags", value=tags
+        )
+    return list(tags)
 
 
 def synthetic_memory_id(data: dict[str, Any]) -> str:
@@ -279,7 +306,11 @@ class HttpBackend:
     def create_agent(
         self, name: str, *, description: str = "", config: dict[str, Any] | None = None
     ) -> Agent:
-        body = {"name": name, "description": description, "config": config or {}}
+        body = {
+            "name": name,
+            "description": description,
+            "config": _check_json("config", config or {}),
+        }
         return Agent.from_json(self._send("POST", "/agents", json=body))
 
     def ensure_agent(self, id_or_name: str) -> Agent:
@@ -318,7 +349,10 @@ class HttpBackend:
         ttl: timedelta | None = DEFAULT_SESSION_TTL,
         session_id: str | None = None,
     ) -> Session:
-        body: dict[str, Any] = {"agent_id": agent_id, "metadata": metadata or {}}
+        body: dict[str, Any] = {
+            "agent_id": agent_id,
+            "metadata": _check_json("metadata", metadata or {}),
+        }
         if not self.is_plain_memtrace:
             if workspace_id is not None:
                 body["workspace_id"] = workspace_id
@@ -366,7 +400,7 @@ class HttpBackend:
         status: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> Session:
-        body = _drop_none({"status": status, "metadata": metadata})
+        body = _drop_none({"status": status, "metadata": _check_json("metadata", metadata)})
         return Session.from_json(self._send("PUT", f"/sessions/{_segment(session_id)}", json=body))
 
     def extend_session(self, session_id: str, by: timedelta = DEFAULT_EXTEND) -> Session:
@@ -399,7 +433,9 @@ class HttpBackend:
         if not memories:
             return []
         plain = self.is_plain_memtrace
-        body = {"memories": [_new_memory_json(m, plain=plain) for m in memories]}
+        body = {
+            "memories": [_new_memory_json(m, plain=plain, index=i) for i, m in enumerate(memories)]
+        }
         data = self._send("POST", "/memories", json=body)
         if isinstance(data, dict) and "memories" in data:
             return [self._memory_from_json(m) for m in data["memories"]]
@@ -461,6 +497,9 @@ class HttpBackend:
     def update_memory(self, memory_id: str, patch: MemoryPatch) -> Memory:
         self._require(Capability.MEMORY_EDIT)
         body = _drop_none(asdict(patch))
+        if "tags" in body:
+            body["tags"] = _check_tags(body["tags"])
+        _check_json("metadata", body.get("metadata"))
         data = self._send("PATCH", f"/memories/{_segment(memory_id)}", json=body)
         return self._memory_from_json(data)
 
@@ -553,7 +592,7 @@ class HttpBackend:
         expected_version: int | None = None,
     ) -> WorkingMemoryItem:
         self._require(Capability.WORKING_MEMORY)
-        body = {"value": value}
+        body = {"value": _check_json("value", value)}
         if importance is not None:
             body["importance"] = importance
         if expected_version is not None:
@@ -764,16 +803,16 @@ def _matches_locally(memory: Memory, query: MemoryQuery) -> bool:
     )
 
 
-def _new_memory_json(memory: NewMemory, *, plain: bool) -> dict[str, Any]:
+def _new_memory_json(memory: NewMemory, *, plain: bool, index: int) -> dict[str, Any]:
     data: dict[str, Any] = {
         "agent_id": memory.agent_id,
         "content": memory.content,
         "memory_type": memory.memory_type,
         "event_type": memory.event_type,
         "session_id": memory.session_id,
-        "tags": list(memory.tags),
+        "tags": _check_tags(memory.tags, index=index),
         "importance": memory.importance,
-        "metadata": dict(memory.metadata),
+        "metadata": _check_json("metadata", dict(memory.metadata or {}), index=index),
         "parent_id": memory.parent_id,
         "dedup_key": memory.dedup_key,
         "time": dt_to_json(memory.time),
