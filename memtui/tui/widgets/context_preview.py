@@ -194,7 +194,12 @@ system clipboard too. The toast says which.
                         yield Static("", id="cp-types-hint")
                     yield Static("", id="cp-error")
                     with Horizontal(id="cp-gauge-row"):
-                        yield ProgressBar(total=DEFAULT_MAX_TOKENS, show_eta=False, id="cp-gauge")
+                        yield ProgressBar(
+                            total=DEFAULT_MAX_TOKENS,
+                            show_eta=False,
+                            show_percentage=False,
+                            id="cp-gauge",
+                        )
                         yield Static("building…", id="cp-gauge-label")
 
     # --- state -------------------------------------------------------------------------
@@ -302,9 +307,9 @@ system clipboard too. The toast says which.
             return
         self._deliver(self._show_result, session_id, generation, result)
 
-    def _deliver(self, callback: Any, *args: Any) -> None:
+    def _deliver(self, callback: Any, *args: Any, **kwargs: Any) -> None:
         with contextlib.suppress(RuntimeError):  # the app is closing
-            self.app.call_from_thread(callback, *args)
+            self.app.call_from_thread(callback, *args, **kwargs)
 
     def _is_current(self, session_id: str, generation: int) -> bool:
         return session_id == self._session_id and generation == self._generation
