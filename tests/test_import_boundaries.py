@@ -1,0 +1,51 @@
+"""Layering: the domain and the store never pull in the UI; the CLI entry point stays
+light (so `memtui --version` is fast)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def _modules_after(code: str) -> set[str]:
+    script = code + "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def _top_level(modules: set[str]) -> set[str]:
+    return {name.split(".")[0] for name in modules}
+
+
+DOMAIN_MODULES = [
+    "memtui.domain.models",
+    "memtui.domain.errors",
+    "memtui.domain.clock",
+    "memtui.domain.expiry",
+    "memtui.domain.timewindow",
+    "memtui.domain.tokens",
+    "memtui.domain.context",
+]
+
+
+@pytest.mark.parametrize("module", [*DOMAIN_MODULES, "memtui.store", "memtui.backend"])
+def test_domain_store_and_protocol_do_not_import_textual(module: str) -> None:
+    loaded = _top_level(_modules_after(f"import {module}"))
+    assert "textual" not in loaded
+    if module != "memtui.store":
+        assert not {"sqlmodel", "sqlalchemy", "httpx", "fastapi"} & loaded, module
+
+
+def test_store_with_demo_does_not_import_textual() -> None:
+    loaded = _top_level(_modules_after("import memtui.store, memtui.demo"))
+    assert "textual" not in loaded and "sqlmodel" in loaded
+
+
+def test_cli_entry_point_is_light() -> None:
+    loaded = _top_level(_modules_after("import memtui.cli; memtui.cli.build_parser()"))
+    assert not {"textual", "sqlmodel", "sqlalchemy", "httpx", "tiktoken"} & loaded
