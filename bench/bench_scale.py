@@ -215,9 +215,11 @@ def prepare_sessions(url: str, sessions: list[str], agent: str) -> None:
 # --- sections ----------------------------------------------------------------------------
 
 
-def bench_insert(kind: str, workdir: Path, total: int, batch: int) -> dict[str, Any]:
+def bench_insert(
+    kind: str, workdir: Path, total: int, batch: int, writer_counts: tuple[int, ...] = (1, 4, 8)
+) -> dict[str, Any]:
     figures: dict[str, Any] = {}
-    for writers in (1, 4, 8):
+    for writers in writer_counts:
         with backend_url(kind, workdir) as url:
             prepare_sessions(url, [f"sess_bench_w{n}" for n in range(writers)], "agt-bench")
             start, result = SPAWN.Event(), SPAWN.Queue()
