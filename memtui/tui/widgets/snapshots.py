@@ -42,7 +42,7 @@ def describe_snapshot(snapshot: Snapshot) -> str:
     event = _EVENT_LABELS.get(snapshot.event, snapshot.event)
     lines = [
         f"[b $accent]{escape(event)}[/] · {local_time(snapshot.created_at)}",
-        f"[dim]{escape(snapshot.id)} · agent {escape(snapshot.agent_id)}[/dim]",
+        f"[dim]agent {escape(snapshot.agent_id)}[/dim]",
         "",
     ]
     if snapshot.project_path:
