@@ -21,7 +21,7 @@ ADMIN_URL = os.environ.get(
 REQUIRE_ENV = "MEMTUI_REQUIRE_POSTGRES"
 
 
-def _libpq_dsn(sqlalchemy_url: str) -> str:
+def libpq_dsn(sqlalchemy_url: str) -> str:
     """psycopg speaks plain libpq URLs: drop SQLAlchemy's `+driver` part."""
     scheme, rest = sqlalchemy_url.split("://", 1)
     return "postgresql://" + rest if scheme.startswith("postgresql") else sqlalchemy_url
@@ -37,7 +37,7 @@ def postgres_unreachable_reason(admin_url: str = ADMIN_URL) -> str | None:
     import psycopg
 
     try:
-        with psycopg.connect(_libpq_dsn(admin_url), connect_timeout=3) as conn:
+        with psycopg.connect(libpq_dsn(admin_url), connect_timeout=3) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
@@ -54,7 +54,7 @@ def create_database(prefix: str = "memtui_test", admin_url: str = ADMIN_URL) -> 
     import psycopg
 
     name = f"{prefix}_{secrets.token_hex(5)}"
-    with psycopg.connect(_libpq_dsn(admin_url), autocommit=True, connect_timeout=5) as conn:
+    with psycopg.connect(libpq_dsn(admin_url), autocommit=True, connect_timeout=5) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return _with_database(admin_url, name)
 
@@ -64,7 +64,7 @@ def drop_database(url: str, admin_url: str = ADMIN_URL) -> None:
     import psycopg
 
     name = url.rpartition("/")[2]
-    with psycopg.connect(_libpq_dsn(admin_url), autocommit=True, connect_timeout=5) as conn:
+    with psycopg.connect(libpq_dsn(admin_url), autocommit=True, connect_timeout=5) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
