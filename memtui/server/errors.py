@@ -62,6 +62,17 @@ def describe_validation_error(errors: list[dict[str, Any]]) -> tuple[str, str | 
     return f"invalid {field}: {message}{shown}", field
 
 
+def allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def memtui_error_response(exc: MemtuiError) -> JSONResponse:
     status = exc.http_status
     extra: dict[str, Any] = {}
@@ -88,13 +99,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return memtui_error_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail
         if not isinstance(detail, str) or detail in ("Not Found", "Method Not Allowed"):
             detail = STATUS_MESSAGES.get(exc.status_code, "error")
         response = error_response(exc.status_code, detail)
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405:
+            # Starlette names only the first matching route's methods; a path served by
+            # several routes (GET, PATCH, DELETE /memories/{id}) allows all of theirs.
+            response.headers["Allow"] = ", ".join(allowed_methods(app, request))
         return response
 
     @app.exception_handler(json.JSONDecodeError)

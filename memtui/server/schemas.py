@@ -9,7 +9,7 @@ Memtrace field present with its type; extra fields (our extensions) are allowed.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,8 +24,17 @@ TYPE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 
 
 class _Request(BaseModel):
-    # Unknown request fields are ignored, as Memtrace's JSON decoding does.
-    model_config = ConfigDict(extra="ignore")
+    # Unknown request fields are ignored, as Memtrace's JSON decoding does. Strict: JSON
+    # `true` is not a number and `"5"` is not an integer (Go's decoder agrees).
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+
+# Patterns the store enforces, stated so /openapi.json tells clients the truth. JSON
+# Schema patterns match anywhere: "\S" means "has a non-blank character".
+NOT_BLANK = r"\S"
+BLANK_OR_NOT_BLANK = r"^$|\S"
+TYPE_NAME_OR_EMPTY = r"^$|^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+Tag = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK)]
 
 
 class _Response(BaseModel):
@@ -70,16 +79,16 @@ class MemoryIn(_Request):
     """One memory to store. `memory_type` defaults to episodic and `event_type` to
     general, as in Memtrace; memtui also stores types beyond Memtrace's four."""
 
-    agent_id: str = Field(min_length=1, max_length=200)
-    content: str = Field(min_length=1)
-    memory_type: str | None = Field(default=None, max_length=64)
-    event_type: str | None = Field(default=None, max_length=64)
-    session_id: str | None = Field(default=None, max_length=200)
-    tags: list[str] | None = None
+    agent_id: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
+    content: str = Field(min_length=1, pattern=NOT_BLANK)
+    memory_type: str | None = Field(default=None, max_length=64, pattern=TYPE_NAME_OR_EMPTY)
+    event_type: str | None = Field(default=None, max_length=64, pattern=TYPE_NAME_OR_EMPTY)
+    session_id: str | None = Field(default=None, max_length=200, pattern=BLANK_OR_NOT_BLANK)
+    tags: list[Tag] | None = None
     importance: float | None = Field(default=None, ge=0, le=1)
     metadata: dict[str, Any] | None = None
-    parent_id: str | None = Field(default=None, max_length=200)
-    dedup_key: str | None = Field(default=None, max_length=200)
+    parent_id: str | None = Field(default=None, max_length=200, pattern=BLANK_OR_NOT_BLANK)
+    dedup_key: str | None = Field(default=None, max_length=200, pattern=BLANK_OR_NOT_BLANK)
 
 
 class MemoryBatchIn(_Request):
@@ -156,10 +165,10 @@ class MemoryTypesOut(_Response):
 
 
 class MemoryPatchIn(_Request):
-    content: str | None = Field(default=None, min_length=1)
+    content: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK)
     memory_type: str | None = Field(default=None, pattern=TYPE_NAME_PATTERN)
     event_type: str | None = Field(default=None, pattern=TYPE_NAME_PATTERN)
-    tags: list[str] | None = None
+    tags: list[Tag] | None = None
     importance: float | None = Field(default=None, ge=0, le=1)
     metadata: dict[str, Any] | None = None
 
@@ -198,7 +207,7 @@ class MemtraceSearchOut(_Response):
 
 
 class AgentIn(_Request):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
     description: str | None = None
     config: dict[str, Any] | None = None
 
@@ -233,10 +242,14 @@ class AgentStatsOut(_Response):
 
 
 class SessionIn(_Request):
-    agent_id: str = Field(min_length=1, max_length=200)
+    agent_id: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
     metadata: dict[str, Any] | None = None
     session_id: str | None = Field(
-        default=None, min_length=1, max_length=200, description="a client-chosen id"
+        default=None,
+        min_length=1,
+        max_length=200,
+        pattern=NOT_BLANK,
+        description="a client-chosen id",
     )
     ttl_seconds: int | None = Field(
         default=None,
@@ -244,7 +257,7 @@ class SessionIn(_Request):
         le=10 * 365 * 86400,
         description="absent: the server default (6 h); null: never expires",
     )
-    workspace_id: str | None = Field(default=None, max_length=200)
+    workspace_id: str | None = Field(default=None, min_length=1, max_length=200, pattern=NOT_BLANK)
 
 
 class SessionUpdateIn(_Request):
@@ -253,6 +266,8 @@ class SessionUpdateIn(_Request):
 
 
 class SessionExtendIn(_Request):
+    """Either `hours` or `seconds` (not both); neither means 6 hours."""
+
     hours: float | None = Field(default=None, gt=0, le=10 * 365 * 24)
     seconds: int | None = Field(default=None, gt=0, le=10 * 365 * 86400)
 
@@ -350,7 +365,7 @@ class WorkingMemoryPutIn(_Request):
 
 
 class WorkingMemoryRenameIn(_Request):
-    new_key: str = Field(min_length=1, max_length=500)
+    new_key: str = Field(min_length=1, max_length=500, pattern=NOT_BLANK)
     expected_version: int | None = Field(default=None, ge=0)
 
 
