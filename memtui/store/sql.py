@@ -85,6 +85,7 @@ from memtui.domain.models import (
     SessionStatus,
     Snapshot,
     WorkingMemoryItem,
+    dt_to_json,
     new_agent_id,
     new_memory_id,
     new_session_id,
@@ -200,6 +201,26 @@ def _agent(row: Sequence[Any]) -> Agent:
 
 def _wm_item(row: Sequence[Any]) -> WorkingMemoryItem:
     return WorkingMemoryItem(*row)
+
+
+def memory_json(memory: Memory) -> dict[str, Any]:
+    """`memory.to_json()` without dataclasses.asdict's deep copies: the change feed
+    stores one per written memory, so this is on the bulk insert path."""
+    return {
+        "id": memory.id,
+        "time": dt_to_json(memory.time),
+        "agent_id": memory.agent_id,
+        "content": memory.content,
+        "memory_type": memory.memory_type,
+        "event_type": memory.event_type,
+        "session_id": memory.session_id,
+        "tags": list(memory.tags),
+        "importance": memory.importance,
+        "metadata": memory.metadata,
+        "parent_id": memory.parent_id,
+        "dedup_key": memory.dedup_key,
+        "org_id": memory.org_id,
+    }
 
 
 def content_hash(content: str) -> str:
@@ -344,6 +365,9 @@ class SqlStore:
                     # With WAL, NORMAL survives process crashes; only a power cut can
                     # lose the newest commits.
                     cursor.execute("PRAGMA synchronous = NORMAL")
+                # 16 MB page cache per connection (default 2 MB): timeline indexes of
+                # millions of rows stay hot.
+                cursor.execute("PRAGMA cache_size = -16000")
             finally:
                 cursor.close()
 
@@ -922,7 +946,7 @@ class SqlStore:
                 memory.id,
                 agent_id=memory.agent_id,
                 session_id=memory.session_id,
-                data=memory.to_json(),
+                data=memory_json(memory),
             )
         if rows:
             ids = [r["id"] for r in rows]
@@ -1132,7 +1156,7 @@ class SqlStore:
                     memory.id,
                     agent_id=memory.agent_id,
                     session_id=memory.session_id,
-                    data=memory.to_json(),
+                    data=memory_json(memory),
                 )
             return memory
 

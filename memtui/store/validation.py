@@ -70,17 +70,21 @@ def check_importance(
     return float(value)
 
 
-def check_json(name: str, value: Any, *, index: int | None = None) -> Any:
-    """Values must survive a JSON round trip (no NaN, no objects, string keys)."""
+def check_json(name: str, value: Any, *, index: int | None = None, copy: bool = True) -> Any:
+    """Values must survive a JSON round trip (no NaN, no objects, string keys).
+    Returns the round-tripped value (what a reader will get back) unless `copy=False`."""
     try:
-        return json.loads(json.dumps(value, allow_nan=False))
+        encoded = json.dumps(value, allow_nan=False)
+        return json.loads(encoded) if copy else value
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(
             f"{name} is not JSON-serialisable ({exc}){_where(index)}", field=name, value=value
         ) from None
 
 
-def check_object(name: str, value: Any, *, index: int | None = None) -> dict[str, Any]:
+def check_object(
+    name: str, value: Any, *, index: int | None = None, copy: bool = True
+) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -89,7 +93,7 @@ def check_object(name: str, value: Any, *, index: int | None = None) -> dict[str
             field=name,
             value=value,
         )
-    return check_json(name, value, index=index)
+    return check_json(name, value, index=index, copy=copy)
 
 
 def check_tags(value: Any, *, index: int | None = None) -> list[str]:
@@ -135,7 +139,7 @@ def check_new_memory(memory: NewMemory, index: int | None = None) -> None:
             check_text(name, value, index=index, max_length=MAX_ID_LENGTH)
     check_importance(memory.importance, index=index)
     check_tags(memory.tags, index=index)
-    check_object("metadata", memory.metadata, index=index)
+    check_object("metadata", memory.metadata, index=index, copy=False)
 
 
 def check_snapshot_event(event: Any) -> str:
