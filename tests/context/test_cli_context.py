@@ -162,3 +162,37 @@ def test_copy_without_a_clipboard_says_so_and_exits_nonzero(seeded_db: str) -> N
     assert "Traceback" not in stderr
     # The context still reached stdout, so a pipe gets it even when the copy fails.
     assert done.stdout == (GOLDEN / "seed_desc.md").read_bytes()
+
+
+@pytest.mark.parametrize("max_tokens", [None, 700])
+def test_demo_session_matches_the_engine(sqlite_url: str, max_tokens: int | None) -> None:
+    """On the demo data: the CLI prints what the engine makes of the session's memories
+    (the store hands them over in priority order; the engine here sorts them itself)."""
+    from memtui.demo import populate_demo
+    from memtui.domain.models import MemoryQuery
+
+    populate_demo(sqlite_url, now=BASE)
+    session_id = "sess_demo_auth_refactor"
+    store = SqlStore(sqlite_url, clock=ManualClock(BASE))
+    try:
+        memories = []
+        page = store.list_memories(MemoryQuery(session_id=session_id, limit=1000))
+        memories.extend(page.memories)
+        assert not page.has_more
+    finally:
+        store.close()
+    request = ContextRequest(max_tokens=max_tokens, order="asc")
+    engine = render_context(session_id, memories, request)
+
+    args = [session_id, "--db", sqlite_url, "--order", "asc"]
+    if max_tokens is not None:
+        args += ["--max-tokens", str(max_tokens)]
+    done = run_cli(*args)
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.decode() == engine.context
+    assert count_tokens(done.stdout.decode()) == engine.token_count
+    if max_tokens is not None:
+        assert engine.token_count <= max_tokens and engine.omitted_count > 0
+    else:
+        assert engine.memory_count == len(memories) > 50
+        assert "### Errors (" in engine.context
