@@ -156,6 +156,22 @@ class KeyStore:
 
     # --- verification ----------------------------------------------------------------
 
+    def verified_recently(self, key: str) -> str | None:
+        """The key's id if it was verified within the cache window and needs no
+        bookkeeping write; else None (then call `verify`). Never touches the database,
+        so the event loop may call it."""
+        if not key.startswith(KEY_PREFIX) or len(key) > 200:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            cached = self._verified.get(hash_key(key))
+            if cached is None or now - cached[0] >= VERIFY_CACHE_SECONDS:
+                return None
+            last = self._last_used_written.get(cached[1])
+            if last is None or now - last >= LAST_USED_RESOLUTION_SECONDS:
+                return None
+            return cached[1]
+
     def verify(self, key: str) -> str | None:
         """The key's id if `key` is a valid, unrevoked key; else None."""
         if not key.startswith(KEY_PREFIX) or len(key) > 200:

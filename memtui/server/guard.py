@@ -97,7 +97,9 @@ class ApiGuard:
             if not key:
                 await _send_json(send, 401, {"error": "missing API key"})
                 return
-            key_id = await anyio.to_thread.run_sync(self.key_store.verify, key)
+            key_id = self.key_store.verified_recently(key)
+            if key_id is None:
+                key_id = await anyio.to_thread.run_sync(self.key_store.verify, key)
             if key_id is None:
                 await _send_json(send, 401, {"error": "invalid API key"})
                 return

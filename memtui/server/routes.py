@@ -33,6 +33,7 @@ from memtui.domain.models import (
     NewMemory,
     NewSnapshot,
     Session,
+    dt_to_json,
 )
 from memtui.server import schemas as s
 from memtui.server.params import parse_cursor, parse_duration, parse_time, split_list
@@ -69,9 +70,29 @@ def no_content() -> Response:
 _MEMTRACE_OMIT_EMPTY = ("session_id", "metadata", "tags", "dedup_key", "importance", "parent_id")
 
 
+def memory_json(memory: Memory) -> dict[str, Any]:
+    """`Memory.to_json()` without dataclasses.asdict's deep copy: lists of memories are
+    the server's hottest path, and the dict is serialised at once."""
+    return {
+        "id": memory.id,
+        "time": dt_to_json(memory.time),
+        "agent_id": memory.agent_id,
+        "content": memory.content,
+        "memory_type": memory.memory_type,
+        "event_type": memory.event_type,
+        "session_id": memory.session_id,
+        "tags": memory.tags,
+        "importance": memory.importance,
+        "metadata": memory.metadata,
+        "parent_id": memory.parent_id,
+        "dedup_key": memory.dedup_key,
+        "org_id": memory.org_id,
+    }
+
+
 def memtrace_memory_json(memory: Memory) -> dict[str, Any]:
     """A memory as Memtrace writes it: no `id`, empty optional fields omitted."""
-    data = memory.to_json()
+    data = memory_json(memory)
     data.pop("id", None)
     for name in _MEMTRACE_OMIT_EMPTY:
         if not data.get(name):
@@ -99,7 +120,7 @@ class Shapes:
     def memory(self, memory: Memory) -> dict[str, Any]:
         if self.ctx.plain_memtrace:
             return memtrace_memory_json(memory)
-        return memory.to_json()
+        return memory_json(memory)
 
     def session(self, session: Session, now: datetime | None = None) -> dict[str, Any]:
         if self.ctx.plain_memtrace:
@@ -808,7 +829,7 @@ def extension_router(ctx: ServerContext) -> APIRouter:
             importance=body.importance,
             metadata=body.metadata,
         )
-        return ok(backend.update_memory(memory_id, patch).to_json())
+        return ok(memory_json(backend.update_memory(memory_id, patch)))
 
     @router.delete(
         "/memories/{memory_id}",
