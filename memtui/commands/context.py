@@ -10,6 +10,7 @@ the context was still printed to stdout, only the copy failed.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from memtui.domain.errors import MemtuiError
@@ -80,6 +81,8 @@ def run_context_command(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(result.context.encode("utf-8"))
         sys.stdout.flush()
     except BrokenPipeError:  # `memtui context … | head` closed the pipe: not an error
+        # Point stdout at /dev/null so the flush at exit does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     print(token_summary(result), file=sys.stderr)
 
