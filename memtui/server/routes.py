@@ -182,6 +182,8 @@ def memtrace_router(ctx: ServerContext) -> APIRouter:
             metadata=dict(item.metadata or {}),
             parent_id=item.parent_id or None,
             dedup_key=item.dedup_key or None,
+            time=None if plain else item.time,
+            id=None if plain else item.id,
         )
 
     def memory_page_json(page: MemoryPage, limit: int) -> dict[str, Any]:
@@ -432,6 +434,19 @@ def memtrace_router(ctx: ServerContext) -> APIRouter:
             body.name, description=body.description or "", config=body.config or {}
         )
         return ok(agent.to_json(), 201)
+
+    if not plain:
+
+        @router.put(
+            "/agents/{agent_id}",
+            response_model=s.AgentOut,
+            summary="memtui: get an agent by id or name, registering it (name = id) if new",
+            tags=["memtui extensions"],
+        )
+        def ensure_agent(
+            agent_id: Annotated[str, Path(min_length=1, max_length=200, pattern=s.NOT_BLANK)],
+        ) -> Any:
+            return ok(backend.ensure_agent(agent_id).to_json())
 
     @router.get("/agents", response_model=s.AgentListOut, summary="List agents")
     def list_agents() -> Any:

@@ -89,6 +89,16 @@ class MemoryIn(_Request):
     metadata: dict[str, Any] | None = None
     parent_id: str | None = Field(default=None, max_length=200, pattern=BLANK_OR_NOT_BLANK)
     dedup_key: str | None = Field(default=None, max_length=200, pattern=BLANK_OR_NOT_BLANK)
+    time: Annotated[datetime | None, Field(strict=False)] = Field(
+        default=None, description="memtui: when it happened (imports); default: now"
+    )
+    id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        pattern=NOT_BLANK,
+        description="memtui: a client-chosen id (imports); 409 if it exists",
+    )
 
 
 class MemoryBatchIn(_Request):

@@ -232,3 +232,34 @@ def test_changes_feed_by_cursor(api: httpx.Client) -> None:
     paged = api.get("/changes", params={"after": start, "limit": 1}).json()
     assert paged["count"] == 1 and paged["has_more"] is True
     assert api.get("/changes", params={"after": -1}).status_code == 400
+
+
+def test_imports_may_bring_memory_ids_and_times(api: httpx.Client) -> None:
+    body = api.post(
+        "/memories",
+        json={
+            "agent_id": "agent_import",
+            "content": "from the archive",
+            "id": "mem_imported_1",
+            "time": "2025-01-02T03:04:05+01:00",
+        },
+    )
+    assert body.status_code == 201
+    assert body.json()["id"] == "mem_imported_1"
+    assert body.json()["time"] == "2025-01-02T02:04:05Z"
+    again = api.post(
+        "/memories", json={"agent_id": "agent_import", "content": "x", "id": "mem_imported_1"}
+    )
+    assert again.status_code == 409
+    bad_time = api.post("/memories", json={"agent_id": "a", "content": "x", "time": "noon"})
+    assert bad_time.status_code == 400 and bad_time.json()["field"] == "time"
+
+
+def test_put_agent_ensures_it_exists(api: httpx.Client) -> None:
+    first = api.put("/agents/agent_ensured")
+    assert first.status_code == 200
+    assert first.json()["id"] == first.json()["name"] == "agent_ensured"
+    assert api.put("/agents/agent_ensured").json() == first.json()
+    assert (
+        len([a for a in api.get("/agents").json()["agents"] if a["name"] == "agent_ensured"]) == 1
+    )
