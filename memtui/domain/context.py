@@ -272,6 +272,12 @@ def _is_letter_or_number(char: str) -> bool:
     return category[0] in "LN" and unicodedata.category(char)[0] == category[0]
 
 
+@lru_cache(maxsize=1024)
+def _tokens_cached(encoding_name: str, text: str) -> int:
+    """For the few short texts every build needs (heading prefixes): cached per process."""
+    return len(get_encoding(encoding_name).encode_ordinary(text))
+
+
 @lru_cache(maxsize=256)
 def _newline_extra_cached(encoding_name: str, tail: str) -> int:
     encoding = get_encoding(encoding_name)
@@ -293,7 +299,7 @@ class _Budget:
         self.encoding = encoding
         self.encode = encoding.encode_ordinary
         self.descending = descending
-        self.close_tokens = len(self.encode(")\n"))
+        self.close_tokens = _tokens_cached(encoding.name, ")\n")
         self.bare_newline_extra = _newline_extra_cached(encoding.name, "")
         self.number_tokens: dict[int, int] = {}
 
@@ -368,7 +374,7 @@ def _new_section(
     key: tuple[int, str], memory: Memory, encoding: tiktoken.Encoding | None
 ) -> _Section:
     heading = one_line(_heading_for(key, memory))
-    prefix_tokens = 0 if encoding is None else len(encoding.encode_ordinary(f"### {heading} ("))
+    prefix_tokens = 0 if encoding is None else _tokens_cached(encoding.name, f"### {heading} (")
     return _Section(key=key, heading=heading, heading_prefix_tokens=prefix_tokens, entries=[])
 
 
