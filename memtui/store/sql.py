@@ -233,6 +233,48 @@ def commit_content(key: str, value: Any) -> str:
     return f"{key}: {compact}"
 
 
+class _LazyMemories(Sequence[Memory]):
+    """A query result read on demand, in chunks; `len()` is the known total."""
+
+    CHUNK = 256
+
+    def __init__(self, result: Any, total: int) -> None:
+        self._result = result
+        self._total = total
+        self._loaded: list[Memory] = []
+        self._exhausted = False
+
+    def _load_through(self, index: int) -> None:
+        while not self._exhausted and len(self._loaded) <= index:
+            rows = self._result.fetchmany(self.CHUNK)
+            if not rows:
+                self._exhausted = True
+                self._result.close()
+                break
+            self._loaded.extend(Memory(*row) for row in rows)
+
+    def __len__(self) -> int:
+        return self._total
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            self._load_through(self._total)
+            return self._loaded[index]
+        if index < 0:
+            index += self._total
+        self._load_through(index)
+        return self._loaded[index]
+
+    def __iter__(self) -> Any:
+        position = 0
+        while True:
+            self._load_through(position)
+            if position >= len(self._loaded):
+                return
+            yield self._loaded[position]
+            position += 1
+
+
 class _Retry(Exception):
     """Raised inside a transaction to run it again (lost a benign race)."""
 
@@ -1630,7 +1672,7 @@ class SqlStore:
     def build_context(self, session_id: str, request: ContextRequest) -> ContextResult:
         from memtui.domain.context import render_context, validate_context_request
 
-        def op(tx: _Tx) -> list[Memory]:
+        def op(tx: _Tx) -> ContextResult:
             conn = tx.conn
             self._get_session(conn, session_id)
             known = set(MEMTRACE_MEMORY_TYPES) | self._all_memory_types(conn)
@@ -1654,14 +1696,21 @@ class SqlStore:
                 order = (memory_t.c.time.asc(), memory_t.c.id.asc())
             else:
                 order = (memory_t.c.time.desc(), memory_t.c.id.desc())
-            stmt = (
-                select(*MEMORY_COLUMNS).where(*self._memory_filters(conn, query)).order_by(*order)
-            )
-            return [_memory(r) for r in conn.execute(stmt)]
+            filters = self._memory_filters(conn, query)
+            stmt = select(*MEMORY_COLUMNS).where(*filters).order_by(*order)
+            if not prioritised:
+                memories = [_memory(r) for r in conn.execute(stmt)]
+                return render_context(session_id, memories, request)
+            # Rendered inside the read transaction: rows become Memory objects only as
+            # far as the engine reads, which under a budget is a small head of them.
+            total = conn.execute(
+                select(func.count()).select_from(memory_t).where(*filters)
+            ).scalar_one()
+            lazy = _LazyMemories(conn.execute(stmt), int(total))
+            return render_context(session_id, lazy, request, priority_ordered=True)
 
         prioritised = request.max_tokens is not None
-        memories = self._read(op)
-        return render_context(session_id, memories, request, priority_ordered=prioritised)
+        return self._read(op)
 
     # --- change feed -------------------------------------------------------------------
 
