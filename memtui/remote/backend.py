@@ -25,7 +25,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -516,7 +516,7 @@ class HttpBackend:
 
     # --- plain Memtrace memory paging ----------------------------------------------------
 
-    def _plain_scan(self, query: MemoryQuery, *, offset: int):  # type: ignore[no-untyped-def]
+    def _plain_scan(self, query: MemoryQuery, *, offset: int) -> Iterator[tuple[int, Memory]]:
         """Yield (server offset, memory) for every memory matching `query`, reading
         Memtrace's offset pages and filtering what it cannot filter itself."""
         params: dict[str, Any] = {
