@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -71,6 +71,20 @@ def describe_commit(result: CommitResult, min_importance: float) -> str:
     return " · ".join(parts)
 
 
+class JsonEditor(TextArea):
+    """The value editor: tab indents; escape goes back to the key list (rather than on
+    to whatever widget happens to be next on the screen)."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "escape":
+            event.stop()
+            event.prevent_default()
+            pane = self.query_ancestor(WorkingMemoryPane)
+            pane.keys_table.focus()
+            return
+        await super()._on_key(event)
+
+
 @dataclass(frozen=True, slots=True)
 class _Draft:
     """Unsaved edits kept while the user looks at another session."""
@@ -95,7 +109,7 @@ The selected session's working memory: each **key** holds a JSON value with an
 | ↑ ↓ | choose a key (the list shows importance and version) |
 | enter / tab | edit its value |
 | **ctrl+s** | save the value |
-| esc | leave the editor |
+| esc | back to the key list |
 | a | add a key |
 | r | rename the key |
 | d | delete the key (asks first) |
@@ -145,7 +159,7 @@ The selected session's working memory: each **key** holds a JSON value with an
                     yield Static("", id="wm-commit-result")
                 with Vertical(id="wm-right"):
                     yield Label("", id="wm-title")
-                    editor = TextArea(
+                    editor = JsonEditor(
                         "",
                         id="wm-editor",
                         show_line_numbers=True,
