@@ -10,11 +10,12 @@ when the last one has finished; every pane gets a `StoreChanged`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -50,6 +51,7 @@ TABS: tuple[tuple[str, str, str, str], ...] = (
     ("snapshots", "Snapshots", "snapshots", "4"),
     ("briefing", "Briefing", "briefing", "5"),
 )
+STACK_BELOW_COLUMNS = 160  # narrower terminals put the session list above the panes
 FULL_REFRESH_EVERY = 3.0  # seconds, for backends without a change feed
 MAX_POLL_BACKOFF = 15.0
 
@@ -120,6 +122,8 @@ class MemtuiApp(App[None]):
         self._poll_failures = 0
         self._since_full_refresh = 0.0
         self._saved_theme: str | None = None
+        # Shown instead of backend.describe() when set (tests: a stable status line).
+        self.backend_label: str | None = None
 
     # --- layout --------------------------------------------------------------------
 
@@ -151,12 +155,19 @@ class MemtuiApp(App[None]):
 
     # --- startup ---------------------------------------------------------------------
 
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_layout(event.size.width)
+
+    def _fit_layout(self, width: int) -> None:
+        with contextlib.suppress(NoMatches):  # not composed yet
+            self.query_one("#main").set_class(width < STACK_BELOW_COLUMNS, "-stacked")
+
     def on_mount(self) -> None:
+        self._fit_layout(self.size.width)
         self._restore_theme()
         self._tick_timer = self.set_interval(1.0, self.tick, name="countdowns")
         self.session_list.table.focus()
         if self.backend is not None:
-            self.status_bar.backend_text = _safe_describe(self.backend)
             self._connect(self.backend)
             return
         assert self.target is not None
@@ -199,7 +210,7 @@ class MemtuiApp(App[None]):
         self.backend = backend
         if not self.is_running:
             return
-        self.status_bar.backend_text = _safe_describe(backend)
+        self.status_bar.backend_text = self.backend_label or _safe_describe(backend)
 
         def probe(backend: Backend) -> tuple[frozenset[str], int | None]:
             capabilities = frozenset(backend.capabilities())

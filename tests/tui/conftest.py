@@ -122,6 +122,8 @@ def make_app(clock: ManualClock) -> Callable[..., MemtuiApp]:
         kwargs.setdefault("clock", clock)
         app = MemtuiApp(backend, **kwargs)
         app.animation_level = "none"
+        # The store's file lives in a fresh tmp dir; keep the status line stable.
+        app.backend_label = "sqlite:///store.db"
         return app
 
     return factory

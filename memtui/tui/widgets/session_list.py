@@ -41,9 +41,9 @@ if TYPE_CHECKING:
 # (key, label, width or None for the content's width)
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("agent", "Agent", 12),
-    ("session", "Session", None),
+    ("session", "Session", 24),
     ("status", "Status", 7),
-    ("left", "Left", 14),
+    ("left", "Left", 17),
 )
 STATUS_FILTERS = ("active", "closed", "expired", "expiring")
 
@@ -287,7 +287,7 @@ Escape returns to the list.
         left = format_time_left(session, now)
         return [
             Text(session.agent_id, style=style, overflow="ellipsis", no_wrap=True),
-            Text(session.id, style=style, no_wrap=True),
+            Text(session.id, style=style, no_wrap=True, overflow="ellipsis"),
             Text(status.value, style=style),
             Text(left, style=style, justify="right"),
         ]
@@ -471,7 +471,13 @@ Escape returns to the list.
         return False
 
     def _current(self) -> Session | None:
-        session = self.selected_session
+        # The table's cursor, not the last RowHighlighted seen: keys typed quickly
+        # (down, down, e) run the action before the highlight message is handled.
+        table = self.table
+        if self.shown_ids and 0 <= table.cursor_row < len(self.shown_ids):
+            session = self.sessions.get(self.shown_ids[table.cursor_row])
+        else:
+            session = self.selected_session
         if session is None:
             self.app.notify("Select a session first.", severity="warning")
         return session

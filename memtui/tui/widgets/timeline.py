@@ -48,12 +48,15 @@ from memtui.tui.workers import run_backend_call
 if TYPE_CHECKING:
     from memtui.backend import Backend
 
-TYPE_COLOR_KEYS = {
-    "episodic": "primary",
-    "decision": "accent",
-    "entity": "success",
-    "session": "warning",
+# Badge colours per memory type: fixed (not theme colours, several of which are close
+# to each other) and readable with black text on dark and light themes alike.
+TYPE_COLORS = {
+    "episodic": "#61afef",
+    "decision": "#c678dd",
+    "entity": "#98c379",
+    "session": "#e5c07b",
 }
+OTHER_TYPE_COLOR = "#56b6c2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,18 +202,29 @@ class TimelineView(ScrollView, can_focus=True):
         self._line_cache.clear()
         self._wanted.clear()
         total = self.total
-        self.virtual_size = Size(self.size.width, total)
+        self.virtual_size = Size(0, total)  # lines are cut to the width: no x scrolling
         if not keep_position:
             self.selected.clear()
             self.set_cursor(max(total - 1, 0), center=False)
-            self.scroll_to(y=max(total - self.size.height, 0), animate=False, immediate=True)
+            # Again once the new virtual height is laid out (the scroll range follows it).
+            self.call_after_refresh(self.scroll_to_cursor)
         elif at_end and total > old_total:
             # Following the newest memory, like `tail -f`.
             self.set_cursor(total - 1, center=False)
+            self.call_after_refresh(self.scroll_to_cursor)
         else:
             self.cursor = min(self.cursor, max(total - 1, 0))
-            self.scroll_to(y=scroll_y, animate=False, immediate=True)
+            self.scroll_to(y=scroll_y, animate=False, immediate=True, force=True)
         self.refresh()
+
+    def scroll_to_cursor(self) -> None:
+        """Make the cursor row visible (the newest at the bottom when at the end)."""
+        height = max(self.size.height, 1)
+        top = int(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True, force=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True, force=True)
 
     def memory_at(self, index: int) -> Memory | None:
         return self.source.peek(index) if self.source else None
@@ -233,7 +247,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._line_cache.clear()
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.scrollable_content_region.width
         index = int(self.scroll_y) + y
         if self.source is None or self.total == 0:
             if y == 0:
@@ -287,15 +301,9 @@ class TimelineView(ScrollView, can_focus=True):
         local = ensure_utc(memory.time).astimezone()
         today = ensure_utc(self.app.clock()).astimezone().date()  # type: ignore[attr-defined]
         when = local.strftime("%H:%M:%S" if local.date() == today else "%m-%d %H:%M")
-        badge_color = colors.get(TYPE_COLOR_KEYS.get(memory.memory_type, "secondary"), "cyan")
+        badge_color = TYPE_COLORS.get(memory.memory_type, OTHER_TYPE_COLOR)
         is_error = memory.event_type == ERROR_EVENT_TYPE
-        if is_error:
-            badge_color = colors.get("error", "red")
-        badge_style = Style(
-            color="black" if self.app.current_theme.dark else "white",
-            bgcolor=badge_color,
-            bold=True,
-        )
+        badge_style = Style(color="black", bgcolor=badge_color, bold=True)
         importance = memory.importance
         if importance is None:
             imp_text, imp_style = "  –  ", time_style
@@ -318,17 +326,24 @@ class TimelineView(ScrollView, can_focus=True):
             Segment(f"{memory.event_type[:9]:<9} ", event_style),
         ]
         used = sum(s.cell_length for s in segments)
-        tag_text = f"  {tags}" if tags else ""
         room = max(width - used, 0)
-        if len(content) + len(tag_text) > room:
-            keep_tags = tag_text[: max(room // 3, 0)] if tag_text else ""
-            content_room = max(room - len(keep_tags), 0)
-            if len(content) > content_room:
-                content = content[: max(content_room - 1, 0)] + "…" if content_room else ""
-            tag_text = keep_tags
+        # Content first; whole tags fill what is left, up to a third of the room.
+        tag_room = max(room - len(content) - 2, room // 3) if tags else 0
+        tag_text = ""
+        for tag in memory.tags:
+            piece = f" #{tag}"
+            if len(tag_text) + len(piece) + 1 > tag_room:
+                break
+            tag_text += piece
+        content_room = room - (len(tag_text) + 1 if tag_text else 0)
+        if len(content) > content_room:
+            content = content[: max(content_room - 1, 0)] + "…" if content_room > 0 else ""
         segments.append(Segment(content, base))
         if tag_text:
-            segments.append(Segment(tag_text, base + Style(dim=True, italic=True)))
+            pad = " " * max(content_room - len(content), 0)
+            segments.append(
+                Segment(pad + " " + tag_text.lstrip(), base + Style(dim=True, italic=True))
+            )
         return Strip(segments).adjust_cell_length(width, base)
 
     # --- fetching --------------------------------------------------------------------
@@ -386,9 +401,9 @@ class TimelineView(ScrollView, can_focus=True):
         height = max(self.size.height, 1)
         top = int(self.scroll_y)
         if index < top:
-            self.scroll_to(y=index, animate=False, immediate=True)
+            self.scroll_to(y=index, animate=False, immediate=True, force=True)
         elif index >= top + height:
-            self.scroll_to(y=index - height + 1, animate=False, immediate=True)
+            self.scroll_to(y=index - height + 1, animate=False, immediate=True, force=True)
         self._refresh_index(old)
         self._refresh_index(index)
         if old != index:
@@ -427,8 +442,9 @@ class TimelineView(ScrollView, can_focus=True):
                     pane.action_show_detail()
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, self.total)
+        self.virtual_size = Size(0, self.total)
         self._line_cache.clear()
+        self.call_after_refresh(self.scroll_to_cursor)
 
     def toggle_selected(self) -> None:
         memory = self.current
@@ -564,7 +580,7 @@ Words search the content. Also:
         header = self.query_one("#timeline-header", Static)
         session = self.session
         if session is None:
-            header.update("[dim]Select a session on the left.[/dim]")
+            header.update("[dim]Select a session to see its memories.[/dim]")
             return
         view = self.view
         scope = (
