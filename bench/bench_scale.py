@@ -154,7 +154,7 @@ def insert_worker(url: str, writer: int, count: int, batch: int, start: Any, res
     rng = random.Random(writer)
     session = f"sess_bench_w{writer}"
     base = datetime(2026, 1, 1, tzinfo=UTC)
-    start.wait(60)
+    start.wait(120)  # a barrier: the clock starts once every writer has imported
     began = time.perf_counter()
     for first in range(0, count, batch):
         store.add_memories(
@@ -222,7 +222,7 @@ def bench_insert(
     for writers in writer_counts:
         with backend_url(kind, workdir) as url:
             prepare_sessions(url, [f"sess_bench_w{n}" for n in range(writers)], "agt-bench")
-            start, result = SPAWN.Event(), SPAWN.Queue()
+            start, result = SPAWN.Barrier(writers + 1), SPAWN.Queue()
             per_writer = total // writers
             processes = [
                 SPAWN.Process(target=insert_worker, args=(url, n, per_writer, batch, start, result))
@@ -230,9 +230,8 @@ def bench_insert(
             ]
             for process in processes:
                 process.start()
-            time.sleep(1.0)  # imports done before the clock starts
+            start.wait(120)
             began = time.perf_counter()
-            start.set()
             for process in processes:
                 process.join(600)
             wall = time.perf_counter() - began
@@ -535,7 +534,7 @@ def main() -> None:
             print(f"== {kind}", flush=True)
             out = results.setdefault(kind, {})
             if "insert" in sections:
-                out["insert"] = bench_insert(kind, workdir, 4000 if quick else 48_000, 50)
+                out["insert"] = bench_insert(kind, workdir, 8000 if quick else 48_000, 50)
             if "timeline" in sections:
                 out["timeline"] = bench_timeline(
                     kind, workdir, 2000 if quick else 20_000, 2.0 if quick else 8.0
