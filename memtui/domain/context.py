@@ -40,16 +40,21 @@ Counting is exact without re-encoding the markdown: tiktoken first splits text w
 regex into pieces and encodes each piece on its own, and no piece ever spans a newline
 followed by `-` or `#`. So the markdown's count is the sum of its lines' counts, where
 each line is encoded with its newline, and the last bullet of a section that a blank
-line follows is counted with both newlines (see `_Budget._separator_extra`). Each
-candidate line is encoded once; the property tests check the sum against a full count.
+line follows is counted with both newlines (see `_Budget.known_separator_extra`). So
+each candidate line is encoded once and the final markdown is never re-encoded (a final
+verification count alone would cost as much as tiktoken's whole yardstick). Far from
+the budget's end, lines are encoded a chunk at a time (`_take_chunks`), which is
+provably the same selection; near it, one by one. The property tests check the counts
+against a full count and the selection against a literal reference of the rule above.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import string
 import unicodedata
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -73,6 +78,8 @@ from memtui.domain.tokens import get_encoding
 DEFAULT_IMPORTANCE = 0.5  # what a memory without importance counts as when budgeting
 MAX_CONSECUTIVE_MISSES = 8
 _MIN_BULLET_TOKENS = 2  # "-" is always a piece of its own, the content is at least one more
+_MIN_CHUNK = 4  # below this, chunks save nothing: the one-by-one pass takes over
+_INITIAL_CHARS_PER_TOKEN = 3.0  # a cautious guess for the first chunk; then measured
 
 EMPTY_WINDOW_LINE = "_No memories in this window._"
 NOTHING_FITS_LINE = "_No memories fit within the token budget._"
@@ -302,6 +309,7 @@ class _Budget:
         self.close_tokens = _tokens_cached(encoding.name, ")\n")
         self.bare_newline_extra = _newline_extra_cached(encoding.name, "")
         self.number_tokens: dict[int, int] = {}
+        self.single_punctuation_extra: dict[str, int] = {}
 
     def count(self, text: str) -> int:
         return len(self.encode(text))
@@ -323,17 +331,32 @@ class _Budget:
         return entry.separator_extra
 
     def _separator_extra(self, entry: _Entry) -> int:
-        """Tokens a blank line adds after this bullet: count("- c\\n\\n") - count("- c\\n").
+        extra = self.known_separator_extra(entry)
+        if extra is None:
+            return self.count(entry.line + "\n") - self.tokens_of(entry)
+        return extra
+
+    def known_separator_extra(self, entry: _Entry) -> int | None:
+        """Tokens a blank line adds after this bullet: count("- c\\n\\n") - count("- c\\n"),
+        if it is known without encoding the line again (else None).
 
         Only the line's last piece changes, and for the usual endings that piece is
-        known without encoding the line again: after a letter or digit it is the bare
-        newline; after a run R of ASCII punctuation that follows a letter, a digit or a
-        space it is R (with that space) plus the newline. Anything else is encoded.
+        known: after a letter or digit it is the bare newline; after a run R of ASCII
+        punctuation that follows a letter, a digit or a space it is R (with that space)
+        plus the newline.
         """
         content = entry.line[2:-1]
         last = content[-1]
         if last in _ASCII_ALNUM:
             return self.bare_newline_extra
+        if last in _ASCII_PUNCTUATION and len(content) > 1 and content[-2] in _ASCII_ALNUM:
+            # The most common ending after the bare word: "word." -> the piece ".\n".
+            extra = self.single_punctuation_extra.get(last)
+            if extra is None:
+                extra = self.single_punctuation_extra[last] = _newline_extra_cached(
+                    self.encoding.name, last
+                )
+            return extra
         tail: str | None = None
         if _is_letter_or_number(last):
             tail = ""
@@ -347,10 +370,153 @@ class _Budget:
             elif before == " ":
                 tail = " " + content[start:]
         if tail is None:
-            return self.count(entry.line + "\n") - self.tokens_of(entry)
+            return None
         if len(tail) <= 8:
             return _newline_extra_cached(self.encoding.name, tail)
         return self.count(tail + "\n\n") - self.count(tail + "\n")
+
+    def heading_line_tokens(self, section: _Section, count: int) -> int:
+        number = self.number_tokens.get(count)
+        if number is None:
+            number = self.number_tokens_of(count)
+        return section.heading_prefix_tokens + number + self.close_tokens
+
+
+@dataclass(slots=True)
+class _Selection:
+    """What has been chosen so far."""
+
+    sections: dict[tuple[int, str], _Section]
+    final: _Section | None  # the last section shown: no blank line follows it
+    used: int  # tokens of the markdown as chosen so far (without an empty line)
+    included: int = 0
+
+
+@lru_cache(maxsize=8)
+def _counts_grow_monotonically(encoding_name: str) -> bool:
+    """True if every number below 1000 is one token, so a longer count never has fewer
+    tokens (true for cl100k_base and o200k_base; checked, not assumed)."""
+    encode = get_encoding(encoding_name).encode_ordinary
+    return all(len(encode(str(number))) == 1 for number in range(1000))
+
+
+def _entry_for(memory: Memory, position: int) -> _Entry:
+    text = memory.content
+    if _LINE_BREAK.search(text) is not None:
+        text = _LINE_BREAKS.sub(" ", text)
+    return _Entry(memory, position, f"- {text.strip() or EMPTY_CONTENT}\n")
+
+
+def _take_chunks(
+    budget: _Budget,
+    selection: _Selection,
+    candidates: Iterator[tuple[int, Memory]],
+    max_tokens: int,
+    section_keys: dict[tuple[str, bool], tuple[int, str]],
+) -> list[tuple[int, Memory]]:
+    """Includes memories a chunk at a time while whole chunks certainly fit, encoding each
+    chunk's lines in one call; returns the chunk that might not fit, for the careful
+    one-by-one pass (which then sees exactly the candidates it would have seen).
+
+    A chunk is taken whole only if the markdown with all of it stays within the budget
+    with at least _MIN_BULLET_TOKENS to spare, and adding its memories one by one could
+    never make the count shrink (every separator change within [-1, 1] and counts that
+    never lose tokens; a bullet is at least 2 tokens), so each memory would also have fit
+    when considered alone: the result is exactly the one-by-one result.
+    """
+    if not _counts_grow_monotonically(budget.encoding.name):
+        return []
+    encode = budget.encode
+    chars_per_token = _INITIAL_CHARS_PER_TOKEN
+    while True:
+        # Aim at half the room left, so a chunk rarely fails (and then little is wasted).
+        target_chars = (max_tokens - selection.used) * chars_per_token / 2
+        chunk: list[tuple[int, Memory]] = []
+        entries: list[_Entry] = []
+        chars = 0
+        for position, memory in candidates:
+            entry = _entry_for(memory, position)
+            chunk.append((position, memory))
+            entries.append(entry)
+            chars += len(entry.line)
+            if chars >= target_chars:
+                break
+        if len(chunk) < _MIN_CHUNK:
+            return chunk
+        tokens = len(encode("".join([entry.line for entry in entries])))
+        chars_per_token = chars / tokens
+        plan = _plan_chunk(budget, selection, chunk, entries, section_keys)
+        if plan is None:
+            return chunk
+        changed, final_key, structure = plan
+        if selection.used + tokens + structure > max_tokens - _MIN_BULLET_TOKENS:
+            return chunk
+        for section, count, last in changed.values():
+            section.heading_tokens = budget.heading_line_tokens(section, count)
+            section.last = last
+            selection.sections[section.key] = section
+        for (_, memory), entry in zip(chunk, entries, strict=True):
+            selection.sections[section_keys[(memory.memory_type, memory.is_error)]].entries.append(
+                entry
+            )
+        selection.final = selection.sections[final_key]
+        selection.used += tokens + structure
+        selection.included += len(chunk)
+
+
+def _plan_chunk(
+    budget: _Budget,
+    selection: _Selection,
+    chunk: list[tuple[int, Memory]],
+    entries: list[_Entry],
+    section_keys: dict[tuple[str, bool], tuple[int, str]],
+) -> tuple[dict[tuple[int, str], tuple[_Section, int, _Entry]], tuple[int, str], int] | None:
+    """The sections a chunk changes (section, new count, new last entry), the final
+    section's key afterwards, and the tokens the structure (headings, blank lines) adds;
+    None if the chunk cannot safely be taken whole."""
+    descending = budget.descending
+    changed: dict[tuple[int, str], tuple[_Section, int, _Entry]] = {}
+    for (_, memory), entry in zip(chunk, entries, strict=True):
+        extra = budget.known_separator_extra(entry)
+        if extra is None or not -1 <= extra <= 1:
+            return None
+        entry.separator_extra = extra
+        type_and_error = (memory.memory_type, memory.is_error)
+        key = section_keys.get(type_and_error)
+        if key is None:
+            key = section_keys[type_and_error] = section_key(memory)
+        state = changed.get(key)
+        if state is None:
+            section = selection.sections.get(key) or _new_section(key, memory, budget.encoding)
+            state = (section, len(section.entries), section.last)
+        section, count, last = state
+        if last is None or (
+            entry.display_key < last.display_key
+            if descending
+            else entry.display_key > last.display_key
+        ):
+            last = entry
+        changed[key] = (section, count + 1, last)  # type: ignore[assignment]
+    old_final = selection.final
+    final_key = max(changed) if old_final is None else max(old_final.key, max(changed))
+    structure = 0
+    for key, (section, count, last) in changed.items():
+        structure += budget.heading_line_tokens(section, count) - section.heading_tokens
+        old_last = section.last
+        if old_last is not None:
+            old_extra = budget.separator_extra(old_last)
+            if not -1 <= old_extra <= 1:
+                return None
+            if key != old_final.key:  # type: ignore[union-attr]
+                structure -= old_extra  # its blank line no longer follows old_last...
+        if key != final_key:
+            structure += budget.separator_extra(last)  # ...but follows the new last
+    if old_final is not None and old_final.key != final_key and old_final.key not in changed:
+        extra = budget.separator_extra(old_final.last)  # type: ignore[arg-type]
+        if not -1 <= extra <= 1:
+            return None
+        structure += extra
+    return changed, final_key, structure
 
 
 def _render(
@@ -402,21 +568,25 @@ def render_context(
     max_tokens = request.max_tokens
     budget = _Budget(encoding, descending)
     header_tokens = budget.count(header_line(session_id) + "\n\n")
-    sections: dict[tuple[int, str], _Section] = {}
-    final: _Section | None = None  # the last section shown: no blank line follows it
-    used = header_tokens  # tokens of the markdown as chosen so far (without an empty line)
-    included = 0
-    misses = 0
     ordered = memories if priority_ordered else sort_by_priority(memories)
-    # The loop below runs once per candidate memory and is the engine's hot path: it is
+    candidates = enumerate(ordered)
+    section_keys: dict[tuple[str, bool], tuple[int, str]] = {}
+    selection = _Selection(sections={}, final=None, used=header_tokens)
+    # Far from the budget's end, whole chunks are encoded at once; near it, one by one.
+    leftover = _take_chunks(budget, selection, candidates, max_tokens, section_keys)
+    sections = selection.sections
+    final = selection.final
+    used = selection.used
+    included = selection.included
+    misses = 0
+    # The loop below runs once per candidate memory near the budget's end: it is
     # written out flat (local names, inlined fast paths) to stay near tiktoken's speed.
     encode = encoding.encode_ordinary
     separator_extra = budget.separator_extra
     number_tokens = budget.number_tokens
     close_tokens = budget.close_tokens
     bare_newline_extra = budget.bare_newline_extra
-    section_keys: dict[tuple[str, bool], tuple[int, str]] = {}
-    for position, memory in enumerate(ordered):
+    for position, memory in itertools.chain(leftover, candidates):
         if max_tokens - used < _MIN_BULLET_TOKENS or misses >= MAX_CONSECUTIVE_MISSES:
             break
         text = memory.content

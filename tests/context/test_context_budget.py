@@ -257,3 +257,99 @@ def test_large_budget_equals_unlimited(encoding: str) -> None:
     )
     assert one_less.truncated and one_less.omitted_count >= 1
     assert one_less.token_count == count_tokens(one_less.context, encoding) < unlimited.token_count
+
+
+# --- many memories: whole chunks are taken far from the budget's end -------------------
+
+_SENTENCE_WORDS = [
+    "crawled",
+    "fetched",
+    "the",
+    "pricing",
+    "page",
+    "decided",
+    "retry",
+    "api",
+    "é",
+    "漢字",
+    "42",
+    "x",
+]
+
+
+@st.composite
+def many_memories(draw: st.DrawFn) -> list[Memory]:
+    count = draw(st.integers(min_value=20, max_value=60))
+    memories = []
+    for index in range(count):
+        words = draw(st.lists(st.sampled_from(_SENTENCE_WORDS), min_size=1, max_size=25))
+        ending = draw(st.sampled_from(["", ".", "!", "?!", " ~", ":", ")", "\n", "…", "^"]))
+        text = " ".join(words) + ending
+        if draw(st.booleans()):
+            text = draw(_CONTENT)  # now and then anything at all
+        memories.append(
+            memory(
+                index,
+                text,
+                minutes=draw(st.integers(min_value=0, max_value=30)),
+                importance=draw(st.one_of(st.none(), st.sampled_from([0.1, 0.5, 0.8]))),
+                memory_type=draw(st.sampled_from(["episodic", "decision", "entity", "session"])),
+                event_type=draw(st.sampled_from(["general", "general", "general", "error"])),
+            )
+        )
+    return memories
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    memories=many_memories(),
+    max_tokens=st.integers(min_value=30, max_value=1500),
+    encoding=st.sampled_from(ENCODINGS),
+    order=st.sampled_from(["asc", "desc"]),
+)
+def test_chunked_selection_equals_one_by_one(
+    memories: list[Memory], max_tokens: int, encoding: str, order: str
+) -> None:
+    request = ContextRequest(max_tokens=max_tokens, encoding=encoding, order=order)
+    result = render_context(SESSION, memories, request)
+    assert result.token_count == count_tokens(result.context, encoding) <= max_tokens
+    expected = reference_selection(memories, max_tokens, encoding, order)
+    assert kept_indices(result.context) == {int(m.content.split("~")[0][1:]) for m in expected}
+
+
+@pytest.mark.parametrize(("max_tokens", "encoding"), [(2000, "cl100k_base"), (3000, "o200k_base")])
+def test_realistic_session_equals_the_reference(max_tokens: int, encoding: str) -> None:
+    import random
+
+    rng = random.Random(max_tokens)
+    words = [
+        "agent",
+        "crawled",
+        "page",
+        "extracted",
+        "pricing",
+        "data",
+        "decided",
+        "retry",
+        "timeout",
+        "user",
+        "asked",
+    ]
+    memories = [
+        memory(
+            index,
+            " ".join(rng.choice(words) for _ in range(rng.randint(3, 40)))
+            + rng.choice([".", "", "!", ":", ".\nNext step: retry."]),
+            minutes=rng.randint(0, 600),
+            importance=rng.choice([None, 0.2, 0.5, 0.7, 0.9]),
+            memory_type=rng.choice(["episodic", "episodic", "decision", "entity", "session"]),
+            event_type="error" if rng.random() < 0.05 else "general",
+        )
+        for index in range(300)
+    ]
+    request = ContextRequest(max_tokens=max_tokens, encoding=encoding)
+    result = render_context(SESSION, memories, request)
+    assert result.token_count == count_tokens(result.context, encoding) <= max_tokens
+    assert max_tokens - result.token_count < 40  # the budget is used, not wasted
+    expected = reference_selection(memories, max_tokens, encoding, "desc")
+    assert kept_indices(result.context) == {int(m.content.split("~")[0][1:]) for m in expected}
