@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import threading
 import time as _time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
@@ -322,7 +321,6 @@ class SqlStore:
         self._description = self._url.render_as_string(hide_password=True)
         self.engine: Engine = self._create_engine(self._url)
         self._closed = False
-        self._types_lock = threading.Lock()
         try:
             self._init_schema()
         except BaseException:
