@@ -31,7 +31,8 @@ from sqlmodel import Field, SQLModel
 from memtui.domain.clock import ensure_utc
 
 # Bump with every schema change and add a step to memtui.store.migrations.
-SCHEMA_VERSION = 1
+# 1: the first released schema. 2: change ids never reused on SQLite (AUTOINCREMENT).
+SCHEMA_VERSION = 2
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -202,9 +203,15 @@ class SnapshotTable(SQLModel, table=True):
 
 class ChangeTable(SQLModel, table=True):
     """The append-only change feed. Rows are written in the same transaction as the
-    change they describe; ids only grow, so a reader's last id is a complete cursor."""
+    change they describe; ids only grow, so a reader's last id is a complete cursor.
+
+    Ids are never handed out twice: PostgreSQL's sequence never goes back, and on SQLite
+    AUTOINCREMENT (schema version 2) keeps the high-water mark in sqlite_sequence, where
+    a plain INTEGER PRIMARY KEY would reuse the ids of deleted newest rows and a follower
+    whose cursor is past them would skip the new changes."""
 
     __tablename__ = "change"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(
         default=None, sa_column=Column(BigIntId, primary_key=True, autoincrement=True)
