@@ -138,6 +138,8 @@ def _reraise_pydantic(exc: ValidationError, prefix: tuple[Any, ...]) -> RequestV
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": s.ErrorBody, "description": "a bad body or parameter (the field is named)"},
     401: {"model": s.ErrorBody, "description": "missing or invalid API key"},
+    # Also for a path parameter holding an encoded '/', which then matches no route.
+    404: {"model": s.ErrorBody, "description": "not found"},
     413: {"model": s.ErrorBody, "description": "request body too large"},
     500: {"model": s.ErrorBody, "description": "internal error"},
     503: {"model": s.ErrorBody, "description": "the store is unavailable (busy or unreachable)"},

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from memtui.domain.models import ENCODINGS
 
@@ -99,6 +99,14 @@ class MemoryIn(_Request):
         pattern=NOT_BLANK,
         description="memtui: a client-chosen id (imports); 409 if it exists",
     )
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _time_is_text(cls, value: Any) -> Any:
+        # JSON has no datetime type: an RFC 3339 string, never a number.
+        if value is not None and not isinstance(value, str):
+            raise ValueError("time must be an RFC 3339 string")
+        return value
 
 
 class MemoryBatchIn(_Request):

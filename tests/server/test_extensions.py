@@ -263,3 +263,8 @@ def test_put_agent_ensures_it_exists(api: httpx.Client) -> None:
     assert (
         len([a for a in api.get("/agents").json()["agents"] if a["name"] == "agent_ensured"]) == 1
     )
+
+
+def test_memory_time_must_be_text(api: httpx.Client) -> None:
+    response = api.post("/memories", json={"agent_id": "a", "content": "x", "time": 0})
+    assert response.status_code == 400 and response.json()["field"] == "time"
