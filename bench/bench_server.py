@@ -195,6 +195,13 @@ def main() -> int:
         print(f"ingest, 4 clients, batches of {args.batch}: {rate_4:,.0f} memories/s")
         ingest(server, ctx["id"], args.context_session_memories, args.batch, clients=1)
 
+        single, _ = asyncio.run(
+            concurrent_latency(server, 1, 200, "GET", f"/sessions/{big['id']}/memories?limit=50")
+        )
+        print(
+            f"newest 50, 1 client (reference), {len(single)} requests: "
+            f"p50 {ms(statistics.median(single))}, p99 {ms(percentile(single, 0.99))}"
+        )
         listing, listing_rps = asyncio.run(
             concurrent_latency(
                 server,
