@@ -80,6 +80,7 @@ MAX_CONSECUTIVE_MISSES = 8
 _MIN_BULLET_TOKENS = 2  # "-" is always a piece of its own, the content is at least one more
 _MIN_CHUNK = 4  # below this, chunks save nothing: the one-by-one pass takes over
 _INITIAL_CHARS_PER_TOKEN = 3.0  # a cautious guess for the first chunk; then measured
+_CHUNK_SHARE = 0.5  # of the room left that a chunk aims to fill
 
 EMPTY_WINDOW_LINE = "_No memories in this window._"
 NOTHING_FITS_LINE = "_No memories fit within the token budget._"
@@ -413,10 +414,11 @@ def _take_chunks(
     candidates: Iterator[tuple[int, Memory]],
     max_tokens: int,
     section_keys: dict[tuple[str, bool], tuple[int, str]],
-) -> list[tuple[int, Memory]]:
+) -> Iterator[tuple[int, Memory]]:
     """Includes memories a chunk at a time while whole chunks certainly fit, encoding each
-    chunk's lines in one call; returns the chunk that might not fit, for the careful
-    one-by-one pass (which then sees exactly the candidates it would have seen).
+    chunk's lines in one call; returns the candidates left (a chunk that did not fit is
+    put back first), for the careful one-by-one pass, which then sees exactly the
+    candidates it would have seen.
 
     A chunk is taken whole only if the markdown with all of it stays within the budget
     with at least _MIN_BULLET_TOKENS to spare, and adding its memories one by one could
@@ -425,12 +427,14 @@ def _take_chunks(
     when considered alone: the result is exactly the one-by-one result.
     """
     if not _counts_grow_monotonically(budget.encoding.name):
-        return []
+        return candidates
     encode = budget.encode
     chars_per_token = _INITIAL_CHARS_PER_TOKEN
+    share = _CHUNK_SHARE
     while True:
-        # Aim at half the room left, so a chunk rarely fails (and then little is wasted).
-        target_chars = (max_tokens - selection.used) * chars_per_token / 2
+        # Aim at a share of the room left, so a chunk rarely fails; one that fails is put
+        # back and tried again smaller, with the characters per token it measured.
+        target_chars = (max_tokens - selection.used) * chars_per_token * share
         chunk: list[tuple[int, Memory]] = []
         entries: list[_Entry] = []
         chars = 0
@@ -442,15 +446,17 @@ def _take_chunks(
             if chars >= target_chars:
                 break
         if len(chunk) < _MIN_CHUNK:
-            return chunk
+            return itertools.chain(chunk, candidates)
         tokens = len(encode("".join([entry.line for entry in entries])))
         chars_per_token = chars / tokens
         plan = _plan_chunk(budget, selection, chunk, entries, section_keys)
         if plan is None:
-            return chunk
+            return itertools.chain(chunk, candidates)
         changed, final_key, structure = plan
         if selection.used + tokens + structure > max_tokens - _MIN_BULLET_TOKENS:
-            return chunk
+            candidates = itertools.chain(chunk, candidates)
+            share /= 2  # and smaller each time, down to the one-by-one pass
+            continue
         for section, count, last in changed.values():
             section.heading_tokens = budget.heading_line_tokens(section, count)
             section.last = last
@@ -573,7 +579,7 @@ def render_context(
     section_keys: dict[tuple[str, bool], tuple[int, str]] = {}
     selection = _Selection(sections={}, final=None, used=header_tokens)
     # Far from the budget's end, whole chunks are encoded at once; near it, one by one.
-    leftover = _take_chunks(budget, selection, candidates, max_tokens, section_keys)
+    candidates = _take_chunks(budget, selection, candidates, max_tokens, section_keys)
     sections = selection.sections
     final = selection.final
     used = selection.used
@@ -586,7 +592,7 @@ def render_context(
     number_tokens = budget.number_tokens
     close_tokens = budget.close_tokens
     bare_newline_extra = budget.bare_newline_extra
-    for position, memory in itertools.chain(leftover, candidates):
+    for position, memory in candidates:
         if max_tokens - used < _MIN_BULLET_TOKENS or misses >= MAX_CONSECUTIVE_MISSES:
             break
         text = memory.content
