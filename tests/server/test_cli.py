@@ -95,3 +95,17 @@ def test_live_server_helper_restart_keeps_port_and_data(start_server: Any) -> No
     assert live.port == port
     with live.client() as api:
         assert api.get(f"/sessions/{created['id']}").status_code == 200
+
+
+def test_the_listening_socket_lets_asyncio_disable_nagle() -> None:
+    import socket
+
+    from memtui.server.cli import _bind
+
+    sock = _bind("127.0.0.1", 0)
+    try:
+        # asyncio sets TCP_NODELAY on accepted connections only when proto says TCP;
+        # without it each response waited ~40 ms for delayed ACKs.
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
