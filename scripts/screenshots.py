@@ -46,6 +46,7 @@ async def take(
     store = SqlStore(db_url, clock=clock)
     app = MemtuiApp(store, clock=clock, poll_interval=3600)
     app.animation_level = "none"
+    app.backend_label = "sqlite:///~/.local/share/memtui/memtui.db"
     try:
         async with app.run_test(size=size) as pilot:
             await settle(app, pilot)
@@ -86,8 +87,11 @@ def main() -> int:
         os.environ["MEMTUI_CACHE_DIR"] = str(Path(tmp) / "cache")
         db_url = f"sqlite:///{Path(tmp) / 'demo.db'}"
         from memtui.demo import populate_demo
+        from memtui.domain.clock import ManualClock
+        from memtui.store import SqlStore
 
-        populate_demo(db_url, now=FROZEN_NOW)
+        with SqlStore(db_url, clock=ManualClock(FROZEN_NOW)) as store:
+            populate_demo(store, now=FROZEN_NOW)
         for name, size, tab, focus in SHOTS:
             path = asyncio.run(take(out, name, size, tab, focus, db_url))
             print(path)

@@ -20,6 +20,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
+from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -52,7 +53,8 @@ TABS: tuple[tuple[str, str, str, str], ...] = (
     ("briefing", "Briefing", "briefing", "5"),
 )
 STACK_BELOW_COLUMNS = 160  # narrower terminals put the session list above the panes
-FULL_REFRESH_EVERY = 3.0  # seconds, for backends without a change feed
+FULL_REFRESH_EVERY = 3.0
+CACHED_ROWS_SHOWN = 150  # seconds, for backends without a change feed
 MAX_POLL_BACKOFF = 15.0
 
 APP_HELP = """\
@@ -115,6 +117,7 @@ class MemtuiApp(App[None]):
         self.poll_interval = poll_interval
         self.capabilities: frozenset[str] = frozenset()
         self.change_cursor: int | None = None
+        self.selected_session: Session | None = None  # what the panes show
         self.fatal_error: str | None = None
         self.cache_key: str | None = _cache_key(target) if target is not None else None
         self._tick_timer: Timer | None = None
@@ -134,11 +137,13 @@ class MemtuiApp(App[None]):
             with TabbedContent(id="tabs", initial="tab-timeline"):
                 with TabPane("1 Timeline", id="tab-timeline"):
                     yield TimelinePane()
+                # The other panes mount just after the first paint (Lazy): the first
+                # screen does not wait for their widgets and styles.
                 for (tab, label, _pane_id, key), pane in zip(
                     TABS[1:], _load_session_panes(), strict=True
                 ):
                     with TabPane(f"{key} {label}", id=f"tab-{tab}"):
-                        yield pane
+                        yield Lazy(pane)
         yield StatusBar()
         yield Footer()
 
@@ -175,8 +180,9 @@ class MemtuiApp(App[None]):
         if self.cache_key is not None:
             from memtui.tui.session_cache import read_cached_sessions
 
-            cached = read_cached_sessions(self.cache_key)
+            cached = read_cached_sessions(self.cache_key, limit=CACHED_ROWS_SHOWN)
             if cached:
+                # A screenful is enough to paint; the store's full list replaces it.
                 self.session_list.set_sessions(cached, from_cache=True)
                 self.status_bar.state = "cached"
         self._open_target(self.target)
@@ -332,6 +338,7 @@ class MemtuiApp(App[None]):
     @on(SessionSelected)
     def _session_selected(self, message: SessionSelected) -> None:
         session = message.session
+        self.selected_session = session
         for pane in self.session_panes():
             current = pane.session
             if _same_session(current, session):

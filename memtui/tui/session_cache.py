@@ -26,14 +26,14 @@ def cache_file(target_key: str) -> Path:
     return cache_dir() / f"sessions-{digest}.json"
 
 
-def read_cached_sessions(target_key: str) -> list[Session] | None:
+def read_cached_sessions(target_key: str, limit: int | None = None) -> list[Session] | None:
     from memtui.domain.models import Session
 
     try:
         data = json.loads(cache_file(target_key).read_text(encoding="utf-8"))
         if data.get("version") != CACHE_VERSION:
             return None
-        return [Session.from_json(item) for item in data["sessions"]]
+        return [Session.from_json(item) for item in data["sessions"][:limit]]
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

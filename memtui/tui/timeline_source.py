@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from memtui.backend import Backend
 
 DEFAULT_PAGE_SIZE = 100
-DEFAULT_MAX_PAGES = 64  # 6,400 rows at most in memory
+DEFAULT_MAX_PAGES = 24  # 2,400 rows at most in memory
 
 
 class TimelineSource:
@@ -35,6 +35,7 @@ class TimelineSource:
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
         max_pages: int = DEFAULT_MAX_PAGES,
+        provisional: bool = False,
     ) -> None:
         self.query = replace(query, after=None, offset=0)
         self.total = total
@@ -43,6 +44,21 @@ class TimelineSource:
         self._pages: OrderedDict[int, list[Memory]] = OrderedDict()
         self._lock = threading.Lock()
         self.queries_run = 0  # for benches and tests: how many backend reads
+        # A provisional source holds only the newest rows while the count is running.
+        self.provisional = provisional
+
+    def seed(self, start: int, rows: list[Memory]) -> None:
+        """Store rows already read (indices start…) as the whole pages they fill; a
+        partial page is kept only at the very end, where pages are short anyway."""
+        end = start + len(rows)
+        page = -(-start // self.page_size)  # first page that starts at or after start
+        while True:
+            begin = page * self.page_size
+            stop = min(begin + self.page_size, self.total)
+            if begin >= end or stop > end or begin >= stop:
+                break
+            self._store(page, rows[begin - start : stop - start])
+            page += 1
 
     # --- reading (UI thread) ----------------------------------------------------------
 

@@ -43,6 +43,18 @@ class SessionPane(Widget):
     def clock(self) -> Clock:
         return self.app.clock  # type: ignore[attr-defined, no-any-return]
 
+    def _on_mount(self) -> None:
+        # A pane mounted late (the app mounts hidden tabs after the first paint) picks up
+        # the session already selected. Runs besides any subclass `on_mount`.
+        selected = getattr(self.app, "selected_session", None)
+        if selected is not None and self.session is None:
+            self.call_after_refresh(self._adopt_selected_session)
+
+    def _adopt_selected_session(self) -> None:
+        selected = getattr(self.app, "selected_session", None)
+        if selected is not None and self.session is None:
+            self.session = selected
+
     def palette_commands(self) -> Iterable[SystemCommand]:
         """Commands this pane offers in the command palette (ctrl+p)."""
         return ()

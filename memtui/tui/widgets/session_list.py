@@ -186,6 +186,7 @@ Escape returns to the list.
         self.counts = SessionCounts()
         self.from_cache = False
         self._cells: dict[str, tuple[str, Urgency]] = {}  # what each row shows now
+        self._shown: dict[str, Session] = {}  # the session each row was drawn from
         self._thresholds: list[tuple[datetime, str, str]] = []  # (instant, id, kind)
         self._selected_id: str | None = None
         self._last_now: datetime | None = None
@@ -297,10 +298,13 @@ Escape returns to the list.
         shown = [s for s in self.sessions.values() if self.filter.matches(s, now)]
         shown_ids = [s.id for s in shown]
         if shown_ids == self.shown_ids and self._cells:
-            # Same rows: rewrite only what changed (keeps scroll and cursor untouched).
+            # Same rows: rewrite only the sessions that changed (keeps scroll and cursor).
             for session in shown:
-                self._update_row(session, now, force=True)
+                if self._shown.get(session.id) != session:
+                    self._update_row(session, now, force=True)
+            self._shown = {session.id: session for session in shown}
             return
+        self._shown = {session.id: session for session in shown}
         keep_id = self._selected_id
         old_row = table.cursor_row
         with self.app.batch_update():

@@ -9,6 +9,7 @@ and fetched in a thread worker, so scrolling never waits on the store.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -41,7 +42,7 @@ from memtui.domain.models import (
 )
 from memtui.tui.messages import StoreChanged
 from memtui.tui.palette import theme_colors
-from memtui.tui.timeline_source import TimelineSource
+from memtui.tui.timeline_source import DEFAULT_PAGE_SIZE, TimelineSource
 from memtui.tui.widgets.pane import SessionPane
 from memtui.tui.workers import run_backend_call
 
@@ -194,10 +195,19 @@ class TimelineView(ScrollView, can_focus=True):
     def total(self) -> int:
         return self.source.total if self.source else 0
 
+    @property
+    def is_provisional(self) -> bool:
+        return self.source is not None and self.source.provisional
+
     def set_source(self, source: TimelineSource | None, *, keep_position: bool) -> None:
         old_total = self.total
         at_end = old_total > 0 and self.cursor >= old_total - 1
         scroll_y = self.scroll_y
+        if self.is_provisional and source is not None and not at_end:
+            # The provisional list held only the newest rows: shift to their real place.
+            shift = source.total - old_total
+            self.cursor += shift
+            scroll_y += shift
         self.source = source
         self._line_cache.clear()
         self._wanted.clear()
@@ -509,6 +519,7 @@ Words search the content. Also:
         super().__init__(id="timeline")
         self.filter = TimelineFilter()
         self.loaded_query: MemoryQuery | None = None
+        self._generation = 0  # newest reload; older results are dropped
 
     def compose(self) -> ComposeResult:
         yield Static("", id="timeline-header")
@@ -552,11 +563,35 @@ Words search the content. Also:
         first = int(view.scroll_y)
         follow = view.total > 0 and view.cursor >= view.total - 1
 
+        self._generation += 1
+        generation = self._generation
+        app = self.app
+
+        def show_tail(tail: list[Memory]) -> None:
+            # The newest memories, painted before the (slower) count arrives.
+            if generation != self._generation or not reset:
+                return
+            provisional = TimelineSource(query, len(tail), provisional=True)
+            provisional.seed(0, tail)
+            view.set_source(provisional, keep_position=False)
+            self._update_header()
+
         def load(backend: Backend) -> TimelineSource:
+            tail: list[Memory] = []
+            if reset or follow:
+                # Open at the newest memories: read them first (one short index range)
+                # and show them, then count.
+                page = backend.list_memories(
+                    replace(query, order=Order.DESC.value, limit=2 * DEFAULT_PAGE_SIZE)
+                )
+                tail = list(reversed(page.memories))
+                if reset:
+                    with contextlib.suppress(RuntimeError):
+                        app.call_from_thread(show_tail, tail)
             total = backend.count_memories(query)
             source = TimelineSource(query, total)
-            if reset or follow:
-                # Open at the newest memory: the last page and the one before it.
+            if tail:
+                source.seed(max(total - len(tail), 0), tail)
                 source.load_pages(backend, [source.last_page - 1, source.last_page])
             else:
                 last = min(first + height, total) - 1
@@ -568,8 +603,10 @@ Words search the content. Also:
         def loaded(source: TimelineSource) -> None:
             if self.session is None or self.session.id != session.id:
                 return
+            if generation != self._generation:
+                return
             self.loaded_query = query
-            view.set_source(source, keep_position=not reset)
+            view.set_source(source, keep_position=not reset or view.is_provisional)
             self._update_header()
 
         self.call_backend(
@@ -588,7 +625,8 @@ Words search the content. Also:
             if self.agent_scope
             else f"session [b]{session.id}[/b] · {session.agent_id}"
         )
-        parts = [scope, f"{view.total:,} memories"]
+        count = "counting…" if view.is_provisional else f"{view.total:,} memories"
+        parts = [scope, count]
         if self.filter.active:
             parts.append("[$warning]filtered[/]")
         if view.selected:
