@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, FastAPI, Security
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
@@ -19,6 +20,7 @@ from memtui.domain.clock import Clock
 from memtui.server import schemas as s
 from memtui.server.auth import KeyStore
 from memtui.server.errors import install_error_handlers
+from memtui.server.events import WriteSignal
 from memtui.server.guard import DEFAULT_MAX_BODY_BYTES, ApiGuard
 from memtui.server.routes import (
     COMMON_ERRORS,
@@ -29,6 +31,7 @@ from memtui.server.routes import (
 )
 
 API_PREFIX = "/api/v1"
+THREADPOOL_SIZE = 16
 
 # Documentation only (auto_error=False): ApiGuard does the checking, before anything
 # else, so that a request without a key gets 401 whatever else is wrong with it.
@@ -60,6 +63,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Worker threads beyond what the store's connection pool serves at once would
+        # only queue inside the pool, unfairly; anyio's limiter queues them in order.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADPOOL_SIZE
         if on_startup is not None:
             on_startup()
         try:
@@ -85,6 +91,7 @@ def create_app(
         openapi_url=None if plain_memtrace else "/openapi.json",
     )
     app.state.stop_event = stop
+    writes = WriteSignal()
     ctx = ServerContext(backend=backend, plain_memtrace=plain_memtrace)
 
     @app.get(
@@ -113,7 +120,7 @@ def create_app(
     api.include_router(memtrace_router(ctx))
     if not plain_memtrace:
         api.include_router(extension_router(ctx))
-        events_route(api, ctx, stop)
+        events_route(api, ctx, stop, writes)
     app.include_router(api)
     if not plain_memtrace:
         app.add_api_route(
@@ -132,6 +139,7 @@ def create_app(
         max_body_bytes=max_body_bytes,
         public_paths=public_paths,
         protected_prefix=API_PREFIX,
+        on_write=writes.notify,
     )
 
     def openapi() -> dict[str, Any]:

@@ -10,6 +10,8 @@ connections alive; streams end when the server shuts down.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import threading
@@ -34,6 +36,23 @@ def format_event(change: Change) -> str:
     return f"id: {change.id}\nevent: {change.kind}\ndata: {payload}\n\n"
 
 
+class WriteSignal:
+    """Wakes the event streams as soon as this server has handled a write, instead of
+    at their next poll. Writes by other processes are still found by polling."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def notify(self) -> None:
+        # Called on the event loop: wake every waiter, then re-arm.
+        self._event.set()
+        self._event = asyncio.Event()
+
+    async def wait(self, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), timeout)
+
+
 def _changes_after(backend: Backend, cursor: int) -> list[Change]:
     return backend.changes_since(cursor, limit=BATCH_LIMIT)
 
@@ -45,6 +64,7 @@ async def change_stream(
     *,
     stop: threading.Event,
     poll_interval: float = POLL_INTERVAL_SECONDS,
+    writes: WriteSignal | None = None,
     heartbeat: float | None = None,
 ) -> AsyncIterator[str]:
     if heartbeat is None:
@@ -66,4 +86,7 @@ async def change_stream(
             last_sent = time.monotonic()
         if await request.is_disconnected():
             return
-        await anyio.sleep(poll_interval)
+        if writes is not None:
+            await writes.wait(poll_interval)
+        else:
+            await anyio.sleep(poll_interval)

@@ -80,12 +80,14 @@ class ApiGuard:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         public_paths: frozenset[str] = frozenset(),
         protected_prefix: str = "/api/v1",
+        on_write: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
         self.key_store = key_store
         self.max_body_bytes = max_body_bytes
         self.public_paths = public_paths
         self.protected_prefix = protected_prefix
+        self.on_write = on_write
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -126,6 +128,8 @@ class ApiGuard:
 
         try:
             await self.app(scope, receive, tracking_send)
+            if self.on_write is not None and scope.get("method") in _BODY_METHODS:
+                self.on_write()
         except Exception:
             # Log server-side (the traceback holds no secrets: keys never reach routes'
             # locals, only their ids), answer with a generic message.

@@ -894,7 +894,7 @@ def extension_router(ctx: ServerContext) -> APIRouter:
     return router
 
 
-def events_route(router: APIRouter, ctx: ServerContext, stop: Any) -> None:
+def events_route(router: APIRouter, ctx: ServerContext, stop: Any, writes: Any = None) -> None:
     """GET /events (async: one stream per client, no threadpool thread held)."""
     from memtui.server.events import change_stream
 
@@ -933,7 +933,7 @@ def events_route(router: APIRouter, ctx: ServerContext, stop: Any) -> None:
                     value=raw,
                 ) from None
         return StreamingResponse(
-            change_stream(request, ctx.backend, cursor, stop=stop),
+            change_stream(request, ctx.backend, cursor, stop=stop, writes=writes),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
