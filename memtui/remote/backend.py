@@ -314,6 +314,12 @@ class HttpBackend:
         return Agent.from_json(self._send("POST", "/agents", json=body))
 
     def ensure_agent(self, id_or_name: str) -> Agent:
+        if not self.is_plain_memtrace:
+            # memtui's PUT /agents/{id} gets or registers in one step (name = id), as the
+            # SQL store does; plain Memtrace has no such route.
+            return Agent.from_json(
+                self._send("PUT", f"/agents/{_segment(id_or_name)}", idempotent=True)
+            )
         try:
             return self.get_agent(id_or_name)
         except NotFoundError:

@@ -34,26 +34,6 @@ WIPED_TABLES = (
 
 _clock_path: Path | None = None
 
-# Contract tests the served API cannot pass yet, each for a reason on the server's side
-# (reported to the server's owner). Marked xfail (not strict) only for the http kind, so
-# they start passing by themselves once the server carries what they need.
-SERVER_GAPS = {
-    "test_ensure_agent_registers_once": (
-        "POST /agents cannot register an agent under a given id (the SQL store's "
-        "ensure_agent uses id = name); needs an `id` field or an ensure route"
-    ),
-    **{
-        name: "POST /memories ignores NewMemory.time (memories get the server's now)"
-        for name in (
-            "test_agent_stats",
-            "test_since_and_types_filter",
-            "test_times_round_trip_as_aware_utc",
-            "test_since_until_and_agent_filters",
-            "test_briefing",
-        )
-    },
-}
-
 
 def shared_clock_path() -> Path:
     """The one clock file the session's server reads (MEMTUI_CLOCK_FILE)."""
@@ -111,9 +91,6 @@ def wipe_store(db_url: str) -> None:
 def open_http_backend(request: pytest.FixtureRequest, clock: Any) -> Iterator[Backend]:
     from memtui.remote import HttpBackend
 
-    gap = SERVER_GAPS.get(request.node.originalname)
-    if gap is not None:
-        request.applymarker(pytest.mark.xfail(reason=f"server gap: {gap}", strict=False))
     server = request.getfixturevalue("http_contract_server")
     wipe_store(server.db_url)
     backend = HttpBackend(server.url, api_key=server.api_key, clock=clock)
