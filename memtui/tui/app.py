@@ -11,7 +11,7 @@ when the last one has finished; every pane gets a `StoreChanged`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -20,7 +20,6 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
-from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -74,14 +73,48 @@ Changes written by other processes appear within about a second.
 """
 
 
-def _load_session_panes() -> list[SessionPane]:
-    """T2's panes (working memory, context, snapshots, briefing)."""
-    from memtui.tui.widgets.briefing import BriefingPane
-    from memtui.tui.widgets.context_preview import ContextPreviewPane
-    from memtui.tui.widgets.snapshots import SnapshotsPane
-    from memtui.tui.widgets.working_memory import WorkingMemoryPane
+def _side_pane_factories() -> list[Callable[[], SessionPane]]:
+    """T2's panes (working memory, context, snapshots, briefing), imported only when
+    they are mounted, after the first paint."""
 
-    return [WorkingMemoryPane(), ContextPreviewPane(), SnapshotsPane(), BriefingPane()]
+    def working_memory() -> SessionPane:
+        from memtui.tui.widgets.working_memory import WorkingMemoryPane
+
+        return WorkingMemoryPane()
+
+    def context_preview() -> SessionPane:
+        from memtui.tui.widgets.context_preview import ContextPreviewPane
+
+        return ContextPreviewPane()
+
+    def snapshots() -> SessionPane:
+        from memtui.tui.widgets.snapshots import SnapshotsPane
+
+        return SnapshotsPane()
+
+    def briefing() -> SessionPane:
+        from memtui.tui.widgets.briefing import BriefingPane
+
+        return BriefingPane()
+
+    return [working_memory, context_preview, snapshots, briefing]
+
+
+class DeferredPane(Widget):
+    """Imports and mounts a pane just after the first paint, so the first screen waits
+    neither for its module (markdown, editors) nor for its widgets and styles."""
+
+    DEFAULT_CSS = "DeferredPane { height: 1fr; }"
+
+    def __init__(self, factory: Callable[[], SessionPane]) -> None:
+        super().__init__()
+        self._factory = factory
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._mount_pane)
+
+    async def _mount_pane(self) -> None:
+        await self.mount(self._factory())
 
 
 class MemtuiApp(App[None]):
@@ -137,13 +170,11 @@ class MemtuiApp(App[None]):
             with TabbedContent(id="tabs", initial="tab-timeline"):
                 with TabPane("1 Timeline", id="tab-timeline"):
                     yield TimelinePane()
-                # The other panes mount just after the first paint (Lazy): the first
-                # screen does not wait for their widgets and styles.
-                for (tab, label, _pane_id, key), pane in zip(
-                    TABS[1:], _load_session_panes(), strict=True
+                for (tab, label, _pane_id, key), factory in zip(
+                    TABS[1:], _side_pane_factories(), strict=True
                 ):
                     with TabPane(f"{key} {label}", id=f"tab-{tab}"):
-                        yield Lazy(pane)
+                        yield DeferredPane(factory)
         yield StatusBar()
         yield Footer()
 
@@ -185,6 +216,10 @@ class MemtuiApp(App[None]):
                 # A screenful is enough to paint; the store's full list replaces it.
                 self.session_list.set_sessions(cached, from_cache=True)
                 self.status_bar.state = "cached"
+                # Open the store once that frame is out: its import (sqlmodel) would
+                # otherwise hold the GIL while the first frame is being drawn.
+                self.call_after_refresh(self._open_target, self.target)
+                return
         self._open_target(self.target)
 
     def _open_target(self, target: BackendTarget) -> None:
