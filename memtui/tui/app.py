@@ -33,9 +33,17 @@ from memtui.tui.widgets.pane import SessionPane
 from memtui.tui.widgets.session_list import SessionListPane
 from memtui.tui.widgets.status_bar import StatusBar
 from memtui.tui.widgets.timeline import TimelinePane
-from memtui.tui.workers import describe_unexpected, run_backend_call
+from memtui.tui.workers import (
+    deliver_from_thread,
+    describe_unexpected,
+    is_alive,
+    run_backend_call,
+    when_alive,
+)
 
 if TYPE_CHECKING:
+    from textual.widget import AwaitMount
+
     from memtui.backend import Backend
     from memtui.connect import BackendTarget
 
@@ -101,20 +109,32 @@ def _side_pane_factories() -> list[Callable[[], SessionPane]]:
 
 
 class DeferredPane(Widget):
-    """Imports and mounts a pane just after the first paint, so the first screen waits
-    neither for its module (markdown, editors) nor for its widgets and styles."""
+    """Holds a tab's place until the tab is first shown, then imports and mounts its
+    pane. Startup (and every test that never opens the tab) pays neither for the
+    module (markdown, editors) nor for its few hundred widgets and their styles; the
+    pane adopts the selected session when it mounts."""
 
     DEFAULT_CSS = "DeferredPane { height: 1fr; }"
 
     def __init__(self, factory: Callable[[], SessionPane]) -> None:
         super().__init__()
         self._factory = factory
+        self.pane: SessionPane | None = None
+        self._mounting: AwaitMount | None = None
 
-    def on_mount(self) -> None:
-        self.call_after_refresh(self._mount_pane)
+    def on_show(self) -> None:  # the tab was opened with the mouse
+        self.call_later(self.ensure_mounted)
 
-    async def _mount_pane(self) -> None:
-        await self.mount(self._factory())
+    async def ensure_mounted(self) -> SessionPane | None:
+        if self.pane is None:
+            if not is_alive(self):
+                return None
+            self.pane = self._factory()
+            self._mounting = self.mount(self.pane)
+        if self._mounting is not None:
+            await self._mounting
+            self._mounting = None
+        return self.pane
 
 
 class MemtuiApp(App[None]):
@@ -208,19 +228,32 @@ class MemtuiApp(App[None]):
             return
         assert self.target is not None
         self.status_bar.backend_text = _describe_target(self.target)
-        if self.cache_key is not None:
-            from memtui.tui.session_cache import read_cached_sessions
+        first_screen = self._first_screen_sessions(self.target)
+        if first_screen is not None:
+            sessions, state = first_screen
+            # A screenful is enough to paint; the store's full list replaces it.
+            self.session_list.set_sessions(sessions, from_cache=True)
+            self.status_bar.state = state
+            # Open the store once that frame is out: its import (sqlmodel) would
+            # otherwise hold the GIL while the first frame is being drawn.
+            self.call_after_refresh(self._open_target, self.target)
+            return
+        self._open_target(self.target)
 
+    def _first_screen_sessions(self, target: BackendTarget) -> tuple[list[Session], str] | None:
+        """Sessions to paint before the store is open, and the status line's state:
+        a SQLite file read directly (fresh), else the cached list (as last seen)."""
+        from memtui.tui.session_cache import read_cached_sessions, read_store_sessions
+
+        if target.db_url and not target.is_remote:
+            sessions = read_store_sessions(target.db_url, CACHED_ROWS_SHOWN)
+            if sessions:
+                return sessions, "opening"
+        if self.cache_key is not None:
             cached = read_cached_sessions(self.cache_key, limit=CACHED_ROWS_SHOWN)
             if cached:
-                # A screenful is enough to paint; the store's full list replaces it.
-                self.session_list.set_sessions(cached, from_cache=True)
-                self.status_bar.state = "cached"
-                # Open the store once that frame is out: its import (sqlmodel) would
-                # otherwise hold the GIL while the first frame is being drawn.
-                self.call_after_refresh(self._open_target, self.target)
-                return
-        self._open_target(self.target)
+                return cached, "cached"
+        return None
 
     def _open_target(self, target: BackendTarget) -> None:
         clock = self.clock
@@ -231,15 +264,16 @@ class MemtuiApp(App[None]):
 
                 backend = open_backend(target, clock=clock)
             except MemtuiError as error:
-                self.call_from_thread(self._open_failed, str(error))
+                deliver_from_thread(self, self._open_failed, str(error))
                 return
             except Exception as error:  # e.g. a driver error the store did not wrap
-                self.call_from_thread(self._open_failed, describe_unexpected(error))
+                deliver_from_thread(self, self._open_failed, describe_unexpected(error))
                 return
-            self.call_from_thread(self._connect, backend)
+            deliver_from_thread(self, self._connect, backend)
 
         self.run_worker(open_, thread=True, name="open backend", group="open", exit_on_error=False)
 
+    @when_alive
     def _open_failed(self, message: str) -> None:
         self.fatal_error = f"Cannot open the store: {message}"
         self.status_bar.state = "error"
@@ -282,6 +316,7 @@ class MemtuiApp(App[None]):
 
     # --- the 1 Hz tick ---------------------------------------------------------------
 
+    @when_alive
     def tick(self) -> None:
         """Countdowns: skipped while a modal covers the list (nothing visible changes)."""
         if len(self.screen_stack) != 1:
@@ -305,11 +340,13 @@ class MemtuiApp(App[None]):
         callback = self._retry_connect if retry_connect else self._poll
         self._poll_timer = self.set_timer(delay, callback, name="change feed")
 
+    @when_alive
     def _retry_connect(self) -> None:
         if self.backend is not None:
             self._poll_failures += 1
             self._connect(self.backend)
 
+    @when_alive
     def _poll(self) -> None:
         if self.backend is None:
             return
@@ -383,11 +420,13 @@ class MemtuiApp(App[None]):
                 pane.session = session
 
     @on(SessionListPane.CountsChanged)
+    @when_alive  # posted while the status bar may already be gone (shutting down)
     def _counts_changed(self, message: SessionListPane.CountsChanged) -> None:
         self.status_bar.counts = message.counts
 
     # --- errors and connection state -------------------------------------------------
 
+    @when_alive
     def report_backend_error(
         self, error: MemtuiError, *, action: str = "", quiet: bool = False
     ) -> None:
@@ -398,6 +437,7 @@ class MemtuiApp(App[None]):
         if not quiet:
             self.notify(f"{prefix}{error}", title="memtui", severity="error", timeout=8)
 
+    @when_alive
     def mark_backend_ok(self) -> None:
         if self.status_bar.state == "error" and self.fatal_error is None:
             self.status_bar.state = "live" if self.change_cursor is not None else "polling"
@@ -407,8 +447,13 @@ class MemtuiApp(App[None]):
     def action_show_tab(self, tab: str, focus: bool = False) -> None:
         tabs = self.query_one("#tabs", TabbedContent)
         tabs.active = f"tab-{tab}"
+        pane = tabs.query_one(f"#tab-{tab}", TabPane)
+        self.call_later(self._tab_shown, pane, focus)
+
+    async def _tab_shown(self, pane: TabPane, focus: bool) -> None:
+        for deferred in pane.query(DeferredPane):  # mounted the first time it shows
+            await deferred.ensure_mounted()
         if focus:
-            pane = tabs.query_one(f"#tab-{tab}", TabPane)
             self.call_after_refresh(_focus_first, pane)
 
     def focused_pane(self) -> Widget:
@@ -417,12 +462,13 @@ class MemtuiApp(App[None]):
             if isinstance(node, SessionPane | SessionListPane):
                 return node
             node = node.parent  # type: ignore[assignment]
-        return self.active_pane()
+        return self.active_pane() or self.session_list
 
-    def active_pane(self) -> SessionPane:
+    def active_pane(self) -> SessionPane | None:
+        """The pane of the tab on show (None: its pane is not mounted yet)."""
         tabs = self.query_one("#tabs", TabbedContent)
-        pane = tabs.get_pane(tabs.active)
-        return pane.query(SessionPane).first()
+        panes = tabs.get_pane(tabs.active).query(SessionPane)
+        return panes.first() if panes else None
 
     def action_help(self) -> None:
         from memtui.tui.screens.help import HelpScreen
@@ -447,7 +493,9 @@ class MemtuiApp(App[None]):
         if screen is not self.screen_stack[0]:
             return
         yield from self.session_list.palette_commands()
-        yield from self.active_pane().palette_commands()
+        pane = self.active_pane()
+        if pane is not None:
+            yield from pane.palette_commands()
 
     # --- theme -------------------------------------------------------------------------
 

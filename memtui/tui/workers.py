@@ -3,14 +3,22 @@
 Every store or server call in the TUI goes through `run_backend_call`: a thread worker
 that catches `MemtuiError` (and anything unexpected) and reports it as a toast instead
 of a traceback, then calls `on_done` with the result on the UI thread.
+
+Results, timers and messages can arrive when the widget they are for is not (or no
+longer) there: before its pane is mounted, while a screen is being pruned, or while
+the app shuts down (a worker finishing after the test or the user quit). `is_alive`,
+`deliver_from_thread` and `@when_alive` drop such late calls instead of letting a
+`NoMatches` crash the app.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from textual.css.query import NoMatches
 from textual.worker import Worker, get_current_worker
 
 from memtui.domain.errors import BackendUnavailableError, MemtuiError
@@ -21,6 +29,72 @@ if TYPE_CHECKING:
     from memtui.backend import Backend
 
 T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def is_alive(node: DOMNode) -> bool:
+    """True while `node` is mounted in a running app: not composing, not being
+    removed, and the app is not shutting down (`App._shutdown` clears `is_running`
+    before it prunes the screens)."""
+    try:
+        app = node.app
+    except Exception:  # no active app (a thread after the app has gone)
+        return False
+    if not app.is_running:
+        return False
+    if node is app:
+        return True
+    # `_pruning` is set on every node of a subtree being removed, children first.
+    return node.is_mounted and node.is_attached and not node._pruning  # noqa: SLF001
+
+
+def when_alive(method: Callable[P, T]) -> Callable[P, T | None]:
+    """For timer callbacks, message handlers and worker results on a widget or the
+    app: skipped unless `is_alive(self)`, and a `NoMatches` raised because the node
+    started going away while it ran is dropped (one raised while alive is a bug and
+    still raises)."""
+
+    @functools.wraps(method)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> T | None:
+        node = args[0]
+        if not is_alive(node):  # type: ignore[arg-type]
+            return None
+        try:
+            return method(*args, **kwargs)
+        except NoMatches:
+            if is_alive(node):  # type: ignore[arg-type]
+                raise
+            return None
+
+    return guarded
+
+
+def deliver_from_thread(
+    node: DOMNode, callback: Callable[..., Any], *args: Any, **kwargs: Any
+) -> None:
+    """From a thread worker: run `callback` on the UI thread if `node` is still alive.
+
+    Blocks until it has run (like `call_from_thread`), so a worker is complete only
+    once its result is shown; `app.workers.wait_for_complete()` relies on that."""
+    try:
+        app = node.app
+    except Exception:
+        return
+    if not app.is_running:
+        return  # also avoids blocking on a loop that will never run the callback
+
+    def run() -> None:
+        if not is_alive(node):
+            return
+        try:
+            callback(*args, **kwargs)
+        except NoMatches:
+            if is_alive(node):
+                raise
+
+    # RuntimeError: the app or its loop closed meanwhile; nobody is left to tell.
+    with contextlib.suppress(RuntimeError):
+        app.call_from_thread(run)
 
 
 def describe_unexpected(error: BaseException) -> str:
@@ -49,9 +123,7 @@ def run_backend_call(
     app = node.app
 
     def deliver(callback: Callable[..., Any], *args: Any) -> None:
-        # RuntimeError: the app is shutting down; nobody is left to tell.
-        with contextlib.suppress(RuntimeError):
-            app.call_from_thread(callback, *args)
+        deliver_from_thread(node, callback, *args)
 
     def run() -> None:
         worker = get_current_worker()

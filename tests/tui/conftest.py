@@ -6,10 +6,16 @@
 - `make_app(backend, **kwargs)`: a `MemtuiApp` with the frozen clock, a fast change-feed
   poll and animations off. Run it with `async with app.run_test(size=SIZE) as pilot`.
 - `settle(pilot)`: wait until workers are done and the screen has caught up.
+- `toasts(app)`: every notification the app raised, in order. `app._notifications`
+  drops toasts once their timeout has passed, which a slow machine can reach before
+  the test looks.
+- `wait_for_screen(pilot, ScreenType)`: wait until a pushed screen is mounted and has
+  focused its first field, so keys typed next reach it (not the screen below).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -122,11 +128,55 @@ def make_app(clock: ManualClock) -> Callable[..., MemtuiApp]:
         kwargs.setdefault("clock", clock)
         app = MemtuiApp(backend, **kwargs)
         app.animation_level = "none"
+        _record_toasts(app)
         # The store's file lives in a fresh tmp dir; keep the status line stable.
         app.backend_label = "sqlite:///store.db"
         return app
 
     return factory
+
+
+def _record_toasts(app: Any) -> None:
+    raised: list[str] = []
+    notify = app.notify  # widgets' notify() calls app.notify
+
+    def recording_notify(message: str, *args: Any, **kwargs: Any) -> None:
+        raised.append(message)
+        notify(message, *args, **kwargs)
+
+    app.notify = recording_notify
+    app.raised_toasts = raised
+
+
+def toasts(app: Any) -> list[str]:
+    """Every toast message `app` raised so far (expired ones too)."""
+    return list(app.raised_toasts)
+
+
+async def wait_until(
+    pilot: Pilot[Any], condition: Callable[[], bool], *, timeout: float = 30.0, what: str = ""
+) -> None:
+    """Wait for `condition()` without fixed sleeps (the app's tasks run meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what or condition}")
+        await asyncio.sleep(0.005)
+
+
+async def wait_for_screen(pilot: Pilot[Any], screen_type: type) -> Any:
+    app = pilot.app
+
+    def ready() -> bool:
+        screen = app.screen
+        return (
+            isinstance(screen, screen_type)
+            and screen.is_mounted
+            and (screen.focused is not None or not screen.focus_chain)
+        )
+
+    await wait_until(pilot, ready, what=f"{screen_type.__name__} to be ready")
+    return app.screen
 
 
 async def _settle(pilot: Pilot[Any], rounds: int = 2) -> None:

@@ -12,6 +12,7 @@ from memtui.domain.models import ContextRequest
 from memtui.store import SqlStore
 from memtui.tui.widgets.context_preview import DEBOUNCE_SECONDS, ContextPreviewPane
 from memtui.tui.widgets.working_memory_dialogs import TextPromptModal
+from tests.tui.conftest import toasts
 
 SIZE = (120, 40)
 SESSION = "sess_alpha"
@@ -25,7 +26,7 @@ class FixedNameStore(SqlStore):
 
 
 def notifications(app: Any) -> list[str]:
-    return [note.message for note in app._notifications]
+    return toasts(app)
 
 
 async def open_context(app: Any, pilot: Any, settle: Any) -> ContextPreviewPane:

@@ -9,7 +9,7 @@ from memtui.tui.screens.confirm import ConfirmScreen
 from memtui.tui.screens.forms import NewSessionScreen
 from memtui.tui.screens.prompt import PromptScreen
 from memtui.tui.widgets.session_list import SessionCounts, SessionFilter, SessionListPane
-from tests.tui.conftest import SIZE
+from tests.tui.conftest import SIZE, toasts, wait_for_screen
 
 
 def left_text(pane: SessionListPane, session_id: str) -> str:
@@ -33,29 +33,29 @@ async def test_countdowns_toasts_on_crossing_and_counts(small_store, clock, make
         assert left_text(pane, "sess_charlie") == "10m 05s"
         assert left_text(pane, "sess_delta") == "expired 3m ago"
         # Nothing is announced at startup, not even the already-expired session.
-        assert not [n for n in app._notifications if "sess_" in n.message]
+        assert not [m for m in toasts(app) if "sess_" in m]
 
         clock.advance(seconds=6)  # charlie crosses 10 minutes left
         app.tick()
         await pilot.pause()
         assert left_text(pane, "sess_charlie") == "9m 59s"
         assert left_text(pane, "sess_bravo") == "8m 57s"
-        toasts = [n.message for n in app._notifications]
-        assert any("sess_charlie" in m and "less than 10 minutes" in m for m in toasts)
-        assert not any("sess_bravo" in m for m in toasts)  # it was already under 10 min
+        raised = toasts(app)
+        assert any("sess_charlie" in m and "less than 10 minutes" in m for m in raised)
+        assert not any("sess_bravo" in m for m in raised)  # it was already under 10 min
 
         clock.advance(minutes=8, seconds=57)  # bravo expires
         app.tick()
         await pilot.pause()
         assert left_text(pane, "sess_bravo") == "expired 0s ago"
-        toasts = [n.message for n in app._notifications]
-        assert any("sess_bravo" in m and "expired" in m for m in toasts)
+        raised = toasts(app)
+        assert any("sess_bravo" in m and "expired" in m for m in raised)
         assert app.status_bar.counts == SessionCounts(active=2, expiring=1, expired=2, closed=0)
         # Ticking again does not repeat the toasts.
-        count = len(app._notifications)
+        count = len(toasts(app))
         app.tick()
         await pilot.pause()
-        assert len(app._notifications) == count
+        assert len(toasts(app)) == count
 
 
 async def test_countdown_ticks_only_visible_rows(store, clock, make_app, settle):
@@ -91,8 +91,7 @@ async def test_extend_adds_six_hours_then_any_amount(small_store, make_app, sett
             app.clock() + timedelta(hours=6, minutes=9, seconds=3)
         )
         await pilot.press("E")
-        await pilot.pause()
-        assert isinstance(app.screen, PromptScreen)
+        await wait_for_screen(pilot, PromptScreen)
         prompt_input = app.screen.query_one("#prompt-input")
         prompt_input.value = "soon"
         await pilot.press("enter")
@@ -122,16 +121,14 @@ async def test_close_reopen_and_delete_with_confirmation(small_store, make_app, 
         assert small_store.get_session("sess_charlie").status == SessionStatus.ACTIVE
 
         await pilot.press("D")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
+        await wait_for_screen(pilot, ConfirmScreen)
         await pilot.press("n")  # cancel: nothing happens
         await settle(pilot)
         assert "sess_charlie" in pane.shown_ids
         assert small_store.get_session("sess_charlie") is not None
 
         await pilot.press("delete")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
+        await wait_for_screen(pilot, ConfirmScreen)
         await pilot.press("y")
         await settle(pilot)
         assert "sess_charlie" not in pane.shown_ids
@@ -146,9 +143,7 @@ async def test_new_session_validates_then_creates(small_store, make_app, settle)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("n")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, NewSessionScreen)
+        screen = await wait_for_screen(pilot, NewSessionScreen)
         screen.query_one("#agent").value = "gemini"
         screen.query_one("#ttl").value = "45m"
         screen.query_one("#metadata").text = '{"task": "demo",'

@@ -11,7 +11,7 @@ from memtui.tui.screens.forms import MemoryFormScreen
 from memtui.tui.screens.memory_detail import MemoryDetailScreen
 from memtui.tui.timeline_source import TimelineSource
 from memtui.tui.widgets.timeline import TimelinePane, TimelineView
-from tests.tui.conftest import SIZE, SMALL_MEMORY_COUNT
+from tests.tui.conftest import SIZE, SMALL_MEMORY_COUNT, toasts, wait_for_screen
 
 
 async def open_timeline(pilot, settle) -> tuple[TimelinePane, TimelineView]:
@@ -86,15 +86,12 @@ async def test_detail_add_and_edit(small_store, make_app, settle):
     async with app.run_test(size=SIZE) as pilot:
         pane, view = await open_timeline(pilot, settle)
         await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, MemoryDetailScreen)
+        await wait_for_screen(pilot, MemoryDetailScreen)
         assert "alpha memory 29" in str(app.screen.query_one("#detail-content").render())
         await pilot.press("escape")
 
         await pilot.press("a")
-        await pilot.pause()
-        form = app.screen
-        assert isinstance(form, MemoryFormScreen)
+        form = await wait_for_screen(pilot, MemoryFormScreen)
         form.query_one("#content").text = "decided to use keyset paging"
         form.query_one("#type").value = "decision"
         form.query_one("#tags").value = "perf, db"
@@ -111,9 +108,7 @@ async def test_detail_add_and_edit(small_store, make_app, settle):
         assert added.tags == ["perf", "db"] and added.importance == 0.9
 
         await pilot.press("e")
-        await pilot.pause()
-        form = app.screen
-        assert isinstance(form, MemoryFormScreen)
+        form = await wait_for_screen(pilot, MemoryFormScreen)
         form.query_one("#content").text = "decided to use keyset paging everywhere"
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -129,8 +124,7 @@ async def test_bulk_delete_removes_exactly_the_selected(small_store, make_app, s
         # space selects and moves down: 00, then 02 (after one more down), then 05.
         assert view.selected == {"mem_alpha_00", "mem_alpha_02", "mem_alpha_05"}
         await pilot.press("d")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
+        await wait_for_screen(pilot, ConfirmScreen)
         assert "3" in app.screen.title_text
         await pilot.press("n")
         await settle(pilot)
@@ -171,7 +165,7 @@ async def test_edit_and_delete_say_politely_when_the_backend_cannot(small_store,
             await pilot.press(key)
             await pilot.pause()
             assert not isinstance(app.screen, MemoryFormScreen | ConfirmScreen)
-        messages = [n.message for n in app._notifications]
+        messages = toasts(app)
         assert any("cannot edit memories" in m for m in messages)
         assert any("cannot delete memories" in m for m in messages)
         assert small_store.count_memories(MemoryQuery(session_id="sess_alpha")) == 30
@@ -179,7 +173,7 @@ async def test_edit_and_delete_say_politely_when_the_backend_cannot(small_store,
         await pilot.press("D")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
-        assert any("cannot delete sessions" in n.message for n in app._notifications)
+        assert any("cannot delete sessions" in m for m in toasts(app))
 
 
 def test_source_pages_by_keyset_and_matches_the_full_order(store, clock):

@@ -19,6 +19,7 @@ from memtui.tui.widgets.working_memory_dialogs import (
     TextPromptModal,
     UnsavedEditsModal,
 )
+from tests.tui.conftest import toasts, wait_for_screen
 
 SIZE = (120, 40)
 SESSION = "sess_alpha"
@@ -34,7 +35,7 @@ def wm_store(small_store: SqlStore) -> SqlStore:
 
 
 def notifications(app: Any) -> list[str]:
-    return [note.message for note in app._notifications]
+    return toasts(app)
 
 
 async def open_working_memory(app: Any, pilot: Any, settle: Any) -> WorkingMemoryPane:
@@ -196,7 +197,7 @@ async def test_add_rename_importance_and_delete_a_key(wm_store, make_app, settle
         pane.keys_table.focus()
 
         await pilot.press("a")
-        assert isinstance(app.screen, TextPromptModal)
+        await wait_for_screen(pilot, TextPromptModal)
         await pilot.press(*"open_files", "enter")
         await settle(pilot)
         added = wm_store.get_working_memory(SESSION, "open_files")
@@ -205,7 +206,7 @@ async def test_add_rename_importance_and_delete_a_key(wm_store, make_app, settle
 
         pane.keys_table.focus()
         await pilot.press("r")
-        assert isinstance(app.screen, TextPromptModal)
+        await wait_for_screen(pilot, TextPromptModal)
         await pilot.press(*"files_open", "enter")  # the old name is selected and replaced
         await settle(pilot)
         with pytest.raises(NotFoundError):
@@ -215,24 +216,29 @@ async def test_add_rename_importance_and_delete_a_key(wm_store, make_app, settle
 
         pane.keys_table.focus()
         await pilot.press("i")
+        await wait_for_screen(pilot, TextPromptModal)
         await pilot.press(*"0.75", "enter")
         await settle(pilot)
         assert wm_store.get_working_memory(SESSION, "files_open").importance == 0.75
 
         pane.keys_table.focus()
-        await pilot.press("i", *"1.5", "enter")
+        await pilot.press("i")
+        await wait_for_screen(pilot, TextPromptModal)
+        await pilot.press(*"1.5", "enter")
         await settle(pilot)
         assert any("not '1.5'" in note for note in notifications(app))
         assert wm_store.get_working_memory(SESSION, "files_open").importance == 0.75
 
         pane.keys_table.focus()
         await pilot.press("d")
-        assert isinstance(app.screen, ConfirmModal)
+        await wait_for_screen(pilot, ConfirmModal)
         await pilot.press("n")  # cancel keeps it
         await settle(pilot)
         assert wm_store.get_working_memory(SESSION, "files_open")
         pane.keys_table.focus()
-        await pilot.press("d", "y")
+        await pilot.press("d")
+        await wait_for_screen(pilot, ConfirmModal)
+        await pilot.press("y")
         await settle(pilot)
         with pytest.raises(NotFoundError):
             wm_store.get_working_memory(SESSION, "files_open")
@@ -269,7 +275,7 @@ async def test_commit_to_long_term_memory_shows_what_was_created(wm_store, make_
         pane = await open_working_memory(app, pilot, settle)
         pane.keys_table.focus()
         await pilot.press("c")
-        assert isinstance(app.screen, CommitModal)
+        await wait_for_screen(pilot, CommitModal)
         await pilot.press("enter")  # min_importance 0.5, deduplicate on
         await settle(pilot)
         summary = str(pane.query_one("#wm-commit-result", Static).render())
@@ -279,7 +285,9 @@ async def test_commit_to_long_term_memory_shows_what_was_created(wm_store, make_
 
         # Committing again deduplicates instead of creating twice.
         pane.keys_table.focus()
-        await pilot.press("c", "enter")
+        await pilot.press("c")
+        await wait_for_screen(pilot, CommitModal)
+        await pilot.press("enter")
         await settle(pilot)
         summary = str(pane.query_one("#wm-commit-result", Static).render())
         assert "0 memories created" in summary and "2 deduplicated" in summary

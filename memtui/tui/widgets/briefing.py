@@ -3,11 +3,10 @@ expires soon, for the selected session's agent or for every agent."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult, SystemCommand
@@ -23,6 +22,7 @@ from memtui.domain.models import Briefing, Capability, Session
 from memtui.tui.messages import StoreChanged
 from memtui.tui.widgets.pane import SessionPane
 from memtui.tui.widgets.working_memory import local_time
+from memtui.tui.workers import when_alive
 
 LOOKBACK = timedelta(hours=24)
 RECENT_LIMIT = 25  # recent activity lines shown
@@ -172,21 +172,17 @@ Times are in your local time; the briefing follows new writes by itself.
     def _load_worker(self, agent_id: str | None, generation: int) -> None:
         try:
             if Capability.BRIEFING not in self.backend.capabilities():
-                self._deliver(self._show_unsupported)
+                self.deliver(self._show_unsupported)
                 return
             briefing = self.backend.briefing(agent_id=agent_id, lookback=LOOKBACK)
         except MemtuiError as error:
-            self._deliver(self._load_failed, generation, error)
+            self.deliver(self._load_failed, generation, error)
             return
         except Exception as error:
             wrapped = MemtuiError(f"unexpected {type(error).__name__}: {error}")
-            self._deliver(self._load_failed, generation, wrapped)
+            self.deliver(self._load_failed, generation, wrapped)
             return
-        self._deliver(self._apply, generation, briefing)
-
-    def _deliver(self, callback: Any, *args: Any) -> None:
-        with contextlib.suppress(RuntimeError):  # the app is closing
-            self.app.call_from_thread(callback, *args)
+        self.deliver(self._apply, generation, briefing)
 
     def _show_unsupported(self) -> None:
         self._supported = False
@@ -255,6 +251,7 @@ Times are in your local time; the briefing follows new writes by itself.
             f"Briefing for {scope}, last 24 h{when}{state}{hint}"
         )
 
+    @when_alive
     def _tick(self) -> None:
         if self._briefing is None or not self.is_on_screen:
             return
@@ -275,7 +272,11 @@ Times are in your local time; the briefing follows new writes by itself.
         # Debounced: an agent writing a burst of memories reloads the briefing once.
         if self._refresh_timer is not None:
             self._refresh_timer.stop()
-        self._refresh_timer = self.set_timer(REFRESH_DEBOUNCE, self.action_reload)
+        self._refresh_timer = self.set_timer(REFRESH_DEBOUNCE, self._debounced_reload)
+
+    @when_alive
+    def _debounced_reload(self) -> None:
+        self.action_reload()
 
     def palette_commands(self) -> Iterable[SystemCommand]:
         return [

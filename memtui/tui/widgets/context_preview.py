@@ -7,10 +7,9 @@ filters never waits for tiktoken; a newer build always wins over an older one.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
@@ -41,6 +40,7 @@ from memtui.domain.models import (
 from memtui.tui.messages import StoreChanged
 from memtui.tui.widgets.pane import SessionPane
 from memtui.tui.widgets.working_memory_dialogs import ConfirmModal, TextPromptModal
+from memtui.tui.workers import when_alive
 
 DEBOUNCE_SECONDS = 0.3
 DEFAULT_MAX_TOKENS = 2000
@@ -251,7 +251,11 @@ system clipboard too. The toast says which.
     def _schedule_build(self) -> None:
         if self._debounce is not None:
             self._debounce.stop()
-        self._debounce = self.set_timer(DEBOUNCE_SECONDS, self._build_now)
+        self._debounce = self.set_timer(DEBOUNCE_SECONDS, self._debounced_build)
+
+    @when_alive
+    def _debounced_build(self) -> None:
+        self._build_now()
 
     def _build_now(self) -> None:
         if self._debounce is not None:
@@ -299,17 +303,13 @@ system clipboard too. The toast says which.
         try:
             result = self.backend.build_context(session_id, request)
         except MemtuiError as error:
-            self._deliver(self._build_failed, session_id, generation, error)
+            self.deliver(self._build_failed, session_id, generation, error)
             return
         except Exception as error:  # a bug, not bad input: still a message, not a traceback
             wrapped = MemtuiError(f"unexpected {type(error).__name__}: {error}")
-            self._deliver(self._build_failed, session_id, generation, wrapped)
+            self.deliver(self._build_failed, session_id, generation, wrapped)
             return
-        self._deliver(self._show_result, session_id, generation, result)
-
-    def _deliver(self, callback: Any, *args: Any, **kwargs: Any) -> None:
-        with contextlib.suppress(RuntimeError):  # the app is closing
-            self.app.call_from_thread(callback, *args, **kwargs)
+        self.deliver(self._show_result, session_id, generation, result)
 
     def _is_current(self, session_id: str, generation: int) -> bool:
         return session_id == self._session_id and generation == self._generation
@@ -362,6 +362,12 @@ system clipboard too. The toast says which.
         if result.max_tokens:
             gauge.display = True
             gauge.update(total=result.max_tokens, progress=result.token_count)
+            # The bar rounds its value to half cells only once it has a size, so the
+            # same result drew differently depending on whether the gauge had been laid
+            # out yet; set the exact fraction on it, drawn the same every time.
+            for bar in gauge.query("#bar"):
+                bar.set_reactive(type(bar).percentage, gauge.percentage)  # type: ignore[attr-defined]
+                bar.refresh()
             used = result.token_count / result.max_tokens
             gauge.set_class(used >= 0.9, "-full")
         else:
@@ -388,7 +394,7 @@ system clipboard too. The toast says which.
             return  # the hint is a nicety; the build reports real problems
         except Exception:
             return
-        self._deliver(self._show_types, session_id, types, capabilities)
+        self.deliver(self._show_types, session_id, types, capabilities)
 
     def _show_types(self, session_id: str, types: list[str], capabilities: frozenset[str]) -> None:
         if session_id != self._session_id:
@@ -450,7 +456,7 @@ system clipboard too. The toast says which.
 
             copy_to_system_clipboard(text)
         except (MemtuiError, ImportError) as error:
-            self._deliver(
+            self.deliver(
                 self.notify,
                 f"Copied {tokens} via the terminal (OSC 52) only: no system clipboard here "
                 f"({error}). Most terminals, also over SSH, pass it on.",
@@ -459,7 +465,7 @@ system clipboard too. The toast says which.
             )
             return
         except Exception as error:  # pyperclip can fail in surprising ways
-            self._deliver(
+            self.deliver(
                 self.notify,
                 f"Copied {tokens} via the terminal (OSC 52) only: the system clipboard "
                 f"failed ({type(error).__name__}: {error}).",
@@ -467,7 +473,7 @@ system clipboard too. The toast says which.
                 timeout=8,
             )
             return
-        self._deliver(self.notify, f"Copied {tokens} to the clipboard.", title="Copied")
+        self.deliver(self.notify, f"Copied {tokens} to the clipboard.", title="Copied")
 
     def action_save_to_file(self, path_text: str | None = None) -> None:
         result = self._result
@@ -516,9 +522,9 @@ system clipboard too. The toast says which.
             with path.open("w", encoding="utf-8", newline="") as handle:
                 handle.write(result.context)
         except OSError as error:
-            self._deliver(self._write_failed, path, error, typed)
+            self.deliver(self._write_failed, path, error, typed)
             return
-        self._deliver(self.notify, f"Saved {result.token_count:,} tokens to {path}.", title="Saved")
+        self.deliver(self.notify, f"Saved {result.token_count:,} tokens to {path}.", title="Saved")
 
     def _write_failed(self, path: Path, error: OSError, typed: str) -> None:
         self.notify(describe_write_error(path, error), severity="error", timeout=8)

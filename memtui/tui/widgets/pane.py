@@ -11,6 +11,7 @@ from textual.widget import Widget
 
 from memtui.domain.errors import MemtuiError
 from memtui.domain.models import Session
+from memtui.tui.workers import deliver_from_thread, when_alive
 
 if TYPE_CHECKING:
     from textual.worker import Worker
@@ -50,6 +51,7 @@ class SessionPane(Widget):
         if selected is not None and self.session is None:
             self.call_after_refresh(self._adopt_selected_session)
 
+    @when_alive
     def _adopt_selected_session(self) -> None:
         selected = getattr(self.app, "selected_session", None)
         if selected is not None and self.session is None:
@@ -61,6 +63,11 @@ class SessionPane(Widget):
 
     def on_store_changed(self, message: StoreChanged) -> None:
         """Reload if the change concerns what this pane shows."""
+
+    def deliver(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """From a thread worker: run `callback` on the UI thread, unless this pane has
+        gone meanwhile (removed, or the app shut down before the worker finished)."""
+        deliver_from_thread(self, callback, *args, **kwargs)
 
     def report_error(self, error: MemtuiError | Exception, *, action: str = "") -> None:
         """Show a failure as a toast: a clear message, never a traceback."""

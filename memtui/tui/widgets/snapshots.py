@@ -3,10 +3,9 @@ modified, key decisions and open tasks."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
@@ -138,21 +137,17 @@ Times are shown in your local time. New snapshots appear by themselves.
     def _load_worker(self, session_id: str, generation: int) -> None:
         try:
             if Capability.SNAPSHOTS not in self.backend.capabilities():
-                self._deliver(self._show_unsupported, session_id)
+                self.deliver(self._show_unsupported, session_id)
                 return
             snapshots = self.backend.list_snapshots(session_id)
         except MemtuiError as error:
-            self._deliver(self._load_failed, session_id, generation, error)
+            self.deliver(self._load_failed, session_id, generation, error)
             return
         except Exception as error:
             wrapped = MemtuiError(f"unexpected {type(error).__name__}: {error}")
-            self._deliver(self._load_failed, session_id, generation, wrapped)
+            self.deliver(self._load_failed, session_id, generation, wrapped)
             return
-        self._deliver(self._apply, session_id, generation, snapshots)
-
-    def _deliver(self, callback: Any, *args: Any) -> None:
-        with contextlib.suppress(RuntimeError):  # the app is closing
-            self.app.call_from_thread(callback, *args)
+        self.deliver(self._apply, session_id, generation, snapshots)
 
     def _show_unsupported(self, session_id: str) -> None:
         self._supported = False

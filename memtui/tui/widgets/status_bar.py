@@ -11,6 +11,7 @@ from memtui.tui.widgets.session_list import SessionCounts
 STATES = {
     "connecting": "[$warning]◌ connecting…[/]",
     "cached": "[$warning]◌ cached list · opening the store…[/]",
+    "opening": "[$warning]◌ opening the store…[/]",
     "live": "[$success]● live[/]",
     "polling": "[$success]● live (polling)[/]",
 }
@@ -23,7 +24,9 @@ class StatusBar(Widget):
 
     backend_text: reactive[str] = reactive("")
     counts: reactive[SessionCounts | None] = reactive(None)
-    state: reactive[str] = reactive("connecting")  # connecting, cached, live, polling, error
+    state: reactive[str] = reactive(
+        "connecting"
+    )  # connecting, cached, opening, live, polling, error
     detail: reactive[str] = reactive("")
 
     def __init__(self) -> None:

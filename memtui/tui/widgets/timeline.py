@@ -9,7 +9,6 @@ and fetched in a thread worker, so scrolling never waits on the store.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -565,7 +564,6 @@ Words search the content. Also:
 
         self._generation += 1
         generation = self._generation
-        app = self.app
 
         def show_tail(tail: list[Memory]) -> None:
             # The newest memories, painted before the (slower) count arrives.
@@ -586,8 +584,7 @@ Words search the content. Also:
                 )
                 tail = list(reversed(page.memories))
                 if reset:
-                    with contextlib.suppress(RuntimeError):
-                        app.call_from_thread(show_tail, tail)
+                    self.deliver(show_tail, tail)
             total = backend.count_memories(query)
             source = TimelineSource(query, total)
             if tail:

@@ -273,13 +273,13 @@ The selected session's working memory: each **key** holds a JSON value with an
         try:
             capabilities = self.backend.capabilities()
             if Capability.WORKING_MEMORY not in capabilities:
-                self.app.call_from_thread(self._show_unsupported, session_id)
+                self.deliver(self._show_unsupported, session_id)
                 return
             items = self.backend.list_working_memory(session_id)
         except MemtuiError as error:
-            self.app.call_from_thread(self._load_failed, session_id, generation, error)
+            self.deliver(self._load_failed, session_id, generation, error)
             return
-        self.app.call_from_thread(self._apply_items, session_id, generation, items)
+        self.deliver(self._apply_items, session_id, generation, items)
 
     def _show_unsupported(self, session_id: str) -> None:
         self._supported = False
@@ -503,12 +503,12 @@ The selected session's working memory: each **key** holds a JSON value with an
                 session_id, key, value, expected_version=expected_version
             )
         except VersionConflictError as conflict:
-            self.app.call_from_thread(self._on_conflict, session_id, key, text, conflict)
+            self.deliver(self._on_conflict, session_id, key, text, conflict)
             return
         except MemtuiError as error:
-            self.app.call_from_thread(self._save_failed, session_id, key, error)
+            self.deliver(self._save_failed, session_id, key, error)
             return
-        self.app.call_from_thread(self._on_saved, session_id, item, text, then_open)
+        self.deliver(self._on_saved, session_id, item, text, then_open)
 
     def _save_failed(self, session_id: str, key: str, error: MemtuiError) -> None:
         if session_id == self._session_id:
@@ -646,9 +646,9 @@ The selected session's working memory: each **key** holds a JSON value with an
         try:
             item = self.backend.set_working_memory(session_id, key, {}, expected_version=0)
         except MemtuiError as error:
-            self.app.call_from_thread(self.report_error, error, action=f"Adding {key!r}")
+            self.deliver(self.report_error, error, action=f"Adding {key!r}")
             return
-        self.app.call_from_thread(self._on_added, session_id, item)
+        self.deliver(self._on_added, session_id, item)
 
     def _on_added(self, session_id: str, item: WorkingMemoryItem) -> None:
         if session_id != self._session_id:
@@ -691,12 +691,12 @@ The selected session's working memory: each **key** holds a JSON value with an
                 session_id, key, new_key, expected_version=version
             )
         except VersionConflictError as conflict:
-            self.app.call_from_thread(self._write_conflicted, key, "renamed", conflict)
+            self.deliver(self._write_conflicted, key, "renamed", conflict)
             return
         except MemtuiError as error:
-            self.app.call_from_thread(self.report_error, error, action=f"Renaming {key!r}")
+            self.deliver(self.report_error, error, action=f"Renaming {key!r}")
             return
-        self.app.call_from_thread(self._on_renamed, session_id, key, item)
+        self.deliver(self._on_renamed, session_id, key, item)
 
     def _on_renamed(self, session_id: str, old_key: str, item: WorkingMemoryItem) -> None:
         if session_id != self._session_id:
@@ -744,12 +744,12 @@ The selected session's working memory: each **key** holds a JSON value with an
         try:
             self.backend.delete_working_memory(session_id, key, expected_version=version)
         except VersionConflictError as conflict:
-            self.app.call_from_thread(self._write_conflicted, key, "deleted", conflict)
+            self.deliver(self._write_conflicted, key, "deleted", conflict)
             return
         except MemtuiError as error:
-            self.app.call_from_thread(self.report_error, error, action=f"Deleting {key!r}")
+            self.deliver(self.report_error, error, action=f"Deleting {key!r}")
             return
-        self.app.call_from_thread(self._on_deleted, session_id, key)
+        self.deliver(self._on_deleted, session_id, key)
 
     def _on_deleted(self, session_id: str, key: str) -> None:
         if session_id != self._session_id:
@@ -808,14 +808,12 @@ The selected session's working memory: each **key** holds a JSON value with an
                 expected_version=item.version,
             )
         except VersionConflictError as conflict:
-            self.app.call_from_thread(
-                self._write_conflicted, item.key, "given a new importance", conflict
-            )
+            self.deliver(self._write_conflicted, item.key, "given a new importance", conflict)
             return
         except MemtuiError as error:
-            self.app.call_from_thread(self.report_error, error, action="Setting importance")
+            self.deliver(self.report_error, error, action="Setting importance")
             return
-        self.app.call_from_thread(self._on_importance_set, session_id, updated)
+        self.deliver(self._on_importance_set, session_id, updated)
 
     def _on_importance_set(self, session_id: str, item: WorkingMemoryItem) -> None:
         if session_id != self._session_id:
@@ -843,7 +841,7 @@ The selected session's working memory: each **key** holds a JSON value with an
     def _commit_worker(self, session_id: str, options: CommitOptions) -> None:
         try:
             if Capability.COMMIT not in self.backend.capabilities():
-                self.app.call_from_thread(
+                self.deliver(
                     self.notify,
                     "This backend cannot commit working memory to long-term memory.",
                     severity="warning",
@@ -855,9 +853,9 @@ The selected session's working memory: each **key** holds a JSON value with an
                 deduplicate=options.deduplicate,
             )
         except MemtuiError as error:
-            self.app.call_from_thread(self.report_error, error, action="Commit")
+            self.deliver(self.report_error, error, action="Commit")
             return
-        self.app.call_from_thread(self._on_committed, session_id, result, options)
+        self.deliver(self._on_committed, session_id, result, options)
 
     def _on_committed(self, session_id: str, result: CommitResult, options: CommitOptions) -> None:
         summary = describe_commit(result, options.min_importance)
