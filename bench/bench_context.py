@@ -2,8 +2,11 @@
 
     python bench/bench_context.py                  # 10k memories, 15 runs per figure
     python bench/bench_context.py --memories 2000 --runs 5
+    python bench/bench_context.py --backend postgres   # a throwaway PostgreSQL database
 
-Builds a SQLite store (temporary directory) with one session of N memories of realistic
+Builds a store (SQLite in a temporary directory, or a throwaway PostgreSQL database at
+127.0.0.1:5432, analysed and vacuumed as autovacuum would leave it) with one session of
+N memories of realistic
 lengths (a sentence to a few paragraphs; every type, errors, ~30% without importance),
 then for max_tokens 2000 and 8000 reports the median of several runs of:
 
@@ -30,7 +33,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -185,6 +189,21 @@ def measure(action: Callable[[], object], yardstick: Callable[[], object], runs:
     )
 
 
+@contextmanager
+def store_url(backend: str) -> Iterator[str]:
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="memtui-bench-context-") as directory:
+            yield f"sqlite:///{directory}/bench.db"
+        return
+    from tests.helpers.postgres import postgres_unreachable_reason, throwaway_database
+
+    reason = postgres_unreachable_reason()
+    if reason:
+        raise SystemExit(reason)
+    with throwaway_database("memtui_bench_context") as url:
+        yield url
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -195,13 +214,19 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=31)
     parser.add_argument("--encoding", default="cl100k_base")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="memtui-bench-context-") as directory:
+    with store_url(args.backend) as url:
         start = time.perf_counter()
-        store = build_store(f"sqlite:///{directory}/bench.db", args.memories, args.seed)
+        store = build_store(url, args.memories, args.seed)
+        if store.dialect_name == "postgresql":
+            with store.engine.connect() as conn:  # what autovacuum does to a settled table
+                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                    "VACUUM ANALYZE memory"
+                )
         print(
-            f"store: {args.memories} memories in one session, built in "
+            f"store ({args.backend}): {args.memories} memories in one session, built in "
             f"{time.perf_counter() - start:.1f} s; peak RSS {peak_rss_mb():.0f} MB"
         )
         memories = timeline(store)

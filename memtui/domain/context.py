@@ -59,6 +59,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from operator import attrgetter
+from typing import Any, Protocol, TypeVar
 
 import tiktoken
 
@@ -68,7 +69,6 @@ from memtui.domain.models import (
     ERROR_EVENT_TYPE,
     ContextRequest,
     ContextResult,
-    Memory,
     MemoryType,
     Order,
 )
@@ -103,6 +103,28 @@ _LINE_BREAKS = re.compile(r"\s*[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]\s*")
 _WORD_SEPARATORS = re.compile(r"[\s_\-]+")
 _ASCII_ALNUM = frozenset(string.ascii_letters + string.digits)
 _ASCII_PUNCTUATION = frozenset(string.punctuation)
+
+
+class ContextMemory(Protocol):
+    """What the engine reads of a memory. `Memory` is one; the store hands the engine
+    lighter rows with just these fields (see SqlStore.build_context).
+
+    `time` only orders bullets within a section, so anything that sorts chronologically
+    and consistently within one build will do: datetimes, or SQLite's fixed-width UTC
+    text as stored."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def time(self) -> Any: ...
+    @property
+    def content(self) -> str: ...
+    @property
+    def memory_type(self) -> str: ...
+    @property
+    def event_type(self) -> str: ...
+    @property
+    def importance(self) -> float | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,9 +234,9 @@ def header_line(session_id: str) -> str:
     return f"## Session Context ({one_line(session_id)})"
 
 
-def section_key(memory: Memory) -> tuple[int, str]:
+def section_key(memory: ContextMemory) -> tuple[int, str]:
     """Sorts sections: built-ins, Errors, then other types alphabetically."""
-    if memory.is_error:
+    if memory.event_type == ERROR_EVENT_TYPE:
         return (_ERRORS_RANK, "")
     rank = _BUILTIN_RANK.get(memory.memory_type)
     if rank is not None:
@@ -222,20 +244,21 @@ def section_key(memory: Memory) -> tuple[int, str]:
     return (_OTHER_RANK, memory.memory_type)
 
 
-def _heading_for(key: tuple[int, str], memory: Memory) -> str:
+def _heading_for(key: tuple[int, str], memory: ContextMemory) -> str:
     if key[0] == _ERRORS_RANK:
         return ERRORS_HEADING
     return type_heading(memory.memory_type)
 
 
-def importance_of(memory: Memory) -> float:
+def importance_of(memory: ContextMemory) -> float:
     return DEFAULT_IMPORTANCE if memory.importance is None else memory.importance
 
 
+_M = TypeVar("_M", bound=ContextMemory)
 _BY_TIME_THEN_ID = attrgetter("time", "id")
 
 
-def sort_by_priority(memories: Iterable[Memory]) -> list[Memory]:
+def sort_by_priority(memories: Iterable[_M]) -> list[_M]:
     """Importance desc (None = 0.5), then time desc, then id desc; stable otherwise.
 
     Two stable sorts, the first on a C key (attrgetter): measured faster at 10k
@@ -253,7 +276,7 @@ class _Entry:
 
     __slots__ = ("display_key", "line", "separator_extra", "tokens")
 
-    def __init__(self, memory: Memory, position: int, line: str) -> None:
+    def __init__(self, memory: ContextMemory, position: int, line: str) -> None:
         # position (in priority order) breaks ties, so the output is deterministic
         self.display_key = (memory.time, memory.id, position)
         self.line = line  # "- content\n"
@@ -401,7 +424,7 @@ def _counts_grow_monotonically(encoding_name: str) -> bool:
     return all(len(encode(str(number))) == 1 for number in range(1000))
 
 
-def _entry_for(memory: Memory, position: int) -> _Entry:
+def _entry_for(memory: ContextMemory, position: int) -> _Entry:
     text = memory.content
     if _LINE_BREAK.search(text) is not None:
         text = _LINE_BREAKS.sub(" ", text)
@@ -411,10 +434,10 @@ def _entry_for(memory: Memory, position: int) -> _Entry:
 def _take_chunks(
     budget: _Budget,
     selection: _Selection,
-    candidates: Iterator[tuple[int, Memory]],
+    candidates: Iterator[tuple[int, ContextMemory]],
     max_tokens: int,
     section_keys: dict[tuple[str, bool], tuple[int, str]],
-) -> Iterator[tuple[int, Memory]]:
+) -> Iterator[tuple[int, ContextMemory]]:
     """Includes memories a chunk at a time while whole chunks certainly fit, encoding each
     chunk's lines in one call; returns the candidates left (a chunk that did not fit is
     put back first), for the careful one-by-one pass, which then sees exactly the
@@ -435,7 +458,7 @@ def _take_chunks(
         # Aim at a share of the room left, so a chunk rarely fails; one that fails is put
         # back and tried again smaller, with the characters per token it measured.
         target_chars = (max_tokens - selection.used) * chars_per_token * share
-        chunk: list[tuple[int, Memory]] = []
+        chunk: list[tuple[int, ContextMemory]] = []
         entries: list[_Entry] = []
         chars = 0
         for position, memory in candidates:
@@ -462,9 +485,8 @@ def _take_chunks(
             section.last = last
             selection.sections[section.key] = section
         for (_, memory), entry in zip(chunk, entries, strict=True):
-            selection.sections[section_keys[(memory.memory_type, memory.is_error)]].entries.append(
-                entry
-            )
+            type_and_error = (memory.memory_type, memory.event_type == ERROR_EVENT_TYPE)
+            selection.sections[section_keys[type_and_error]].entries.append(entry)
         selection.final = selection.sections[final_key]
         selection.used += tokens + structure
         selection.included += len(chunk)
@@ -473,7 +495,7 @@ def _take_chunks(
 def _plan_chunk(
     budget: _Budget,
     selection: _Selection,
-    chunk: list[tuple[int, Memory]],
+    chunk: list[tuple[int, ContextMemory]],
     entries: list[_Entry],
     section_keys: dict[tuple[str, bool], tuple[int, str]],
 ) -> tuple[dict[tuple[int, str], tuple[_Section, int, _Entry]], tuple[int, str], int] | None:
@@ -487,7 +509,7 @@ def _plan_chunk(
         if extra is None or not -1 <= extra <= 1:
             return None
         entry.separator_extra = extra
-        type_and_error = (memory.memory_type, memory.is_error)
+        type_and_error = (memory.memory_type, memory.event_type == ERROR_EVENT_TYPE)
         key = section_keys.get(type_and_error)
         if key is None:
             key = section_keys[type_and_error] = section_key(memory)
@@ -543,7 +565,7 @@ def _render(
 
 
 def _new_section(
-    key: tuple[int, str], memory: Memory, encoding: tiktoken.Encoding | None
+    key: tuple[int, str], memory: ContextMemory, encoding: tiktoken.Encoding | None
 ) -> _Section:
     heading = one_line(_heading_for(key, memory))
     prefix_tokens = 0 if encoding is None else _tokens_cached(encoding.name, f"### {heading} (")
@@ -552,7 +574,7 @@ def _new_section(
 
 def render_context(
     session_id: str,
-    memories: Sequence[Memory],
+    memories: Sequence[ContextMemory],
     request: ContextRequest,
     *,
     priority_ordered: bool = False,
@@ -562,14 +584,14 @@ def render_context(
 
     With `priority_ordered=True` the caller promises `memories` is already in priority
     order (`ORDER BY COALESCE(importance, 0.5) DESC, time DESC, id DESC`); the engine
-    then iterates it only as far as the budget needs (a lazy sequence works) and uses
-    `len()` for the total.
+    then iterates it only as far as the budget needs (a lazy sequence works) and asks
+    `len()` for the total once it is done reading (so a lazy sequence read to its end
+    knows its length without counting).
     """
     encoding = get_encoding(request.encoding)
     descending = request.order != Order.ASC.value
-    total = len(memories)
     if request.max_tokens is None:
-        return _render_unlimited(session_id, memories, encoding, descending, total)
+        return _render_unlimited(session_id, memories, encoding, descending, len(memories))
 
     max_tokens = request.max_tokens
     budget = _Budget(encoding, descending)
@@ -656,6 +678,7 @@ def render_context(
         if becomes_final:
             final = section
 
+    total = len(memories)
     omitted = total - included
     empty_line = ""
     if included == 0:
@@ -687,7 +710,7 @@ def render_context(
 
 def _render_unlimited(
     session_id: str,
-    memories: Sequence[Memory],
+    memories: Sequence[ContextMemory],
     encoding: tiktoken.Encoding,
     descending: bool,
     total: int,

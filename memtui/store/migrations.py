@@ -45,9 +45,27 @@ def _v2_change_ids_never_reused(conn: Connection, dialect: str) -> None:
     conn.exec_driver_sql('ALTER TABLE change_v2 RENAME TO "change"')
 
 
+def _v3_session_priority_index(conn: Connection, dialect: str) -> None:
+    """The index context builds read a session through in priority order. Built inside
+    the upgrade's transaction: on a large PostgreSQL store, writers wait for it (a
+    million memories take seconds)."""
+    from sqlalchemy import Index
+
+    from memtui.store.tables import MemoryTable
+
+    index = next(
+        index
+        for index in MemoryTable.__table__.indexes
+        if index.name == "ix_memory_session_priority"
+    )
+    assert isinstance(index, Index)
+    index.create(conn, checkfirst=True)
+
+
 # version -> step that upgrades a store from version - 1 to version
 STEPS: dict[int, MigrationStep] = {
     2: _v2_change_ids_never_reused,
+    3: _v3_session_priority_index,
 }
 
 

@@ -20,10 +20,10 @@ import hashlib
 import json
 import random
 import time as _time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -39,11 +39,13 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
+    type_coerce,
     update,
 )
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import NullType
 
 from memtui.config import default_db_url
 from memtui.domain.clock import Clock, ensure_utc, utc_now
@@ -93,6 +95,7 @@ from memtui.domain.models import (
 from memtui.store import validation as check
 from memtui.store.errors import is_retryable, to_memtui_error
 from memtui.store.tables import (
+    MEMORY_PRIORITY,
     SCHEMA_VERSION,
     STORE_TABLES,
     AgentTable,
@@ -232,46 +235,137 @@ def commit_content(key: str, value: Any) -> str:
     return f"{key}: {compact}"
 
 
-class _LazyMemories(Sequence[Memory]):
-    """A query result read on demand, in chunks; `len()` is the known total."""
+class _ContextRow(NamedTuple):
+    """What the context engine reads of a memory (memtui.domain.context.ContextMemory).
+    `time` is as the driver returns it: SQLite's fixed-width UTC text (it sorts
+    chronologically, which is all the engine does with it) or PostgreSQL's datetime."""
 
-    CHUNK = 256
+    id: str
+    time: Any
+    content: str
+    memory_type: str
+    event_type: str
+    importance: float | None
 
-    def __init__(self, result: Any, total: int) -> None:
-        self._result = result
-        self._total = total
-        self._loaded: list[Memory] = []
+
+_RAW_TIME = type_coerce(memory_t.c.time, NullType())  # as stored: no per-row conversion
+CONTEXT_COLUMNS = (
+    memory_t.c.id,
+    _RAW_TIME,
+    memory_t.c.content,
+    memory_t.c.memory_type,
+    memory_t.c.event_type,
+    memory_t.c.importance,
+)
+# The engine's priority order: ix_memory_session_priority read backwards.
+PRIORITY_ORDER = (MEMORY_PRIORITY.desc(), memory_t.c.time.desc(), memory_t.c.id.desc())
+priority_key = tuple_(MEMORY_PRIORITY, _RAW_TIME, memory_t.c.id)
+
+
+class _PriorityRows(Sequence[_ContextRow]):
+    """A window's memories in the engine's priority order, read on demand in keyset
+    pages (`ORDER BY priority DESC, time DESC, id DESC LIMIT n`: an index scan that
+    stops after n rows) of growing size. The first page also carries the window's
+    total (a scalar subquery), so `len()` needs no query of its own and the total and
+    the rows come from one statement. Used inside one read transaction (SQLite's is a
+    snapshot; PostgreSQL's runs at REPEATABLE READ), so later pages continue exactly
+    the same snapshot."""
+
+    MAX_PAGE = 2048
+
+    def __init__(self, conn: Connection, filters: list[Any], first_page: int) -> None:
+        self._conn = conn
+        self._filters = filters
+        self._page = first_page
+        self._loaded: list[_ContextRow] = []
+        self._total = -1
         self._exhausted = False
 
     def _load_through(self, index: int) -> None:
         while not self._exhausted and len(self._loaded) <= index:
-            rows = self._result.fetchmany(self.CHUNK)
-            if not rows:
-                self._exhausted = True
-                self._result.close()
-                break
-            self._loaded.extend(Memory(*row) for row in rows)
+            self._load_page()
+
+    def _load_page(self) -> None:
+        size = self._page
+        self._page = min(size * 2, self.MAX_PAGE)
+        loaded = self._loaded
+        if not loaded:
+            total = (
+                select(func.count()).select_from(memory_t).where(*self._filters).scalar_subquery()
+            )
+            stmt = select(*CONTEXT_COLUMNS, total).where(*self._filters)
+        else:
+            last = loaded[-1]
+            position = tuple_(
+                literal(importance_of_row(last)),
+                literal(last.time, NullType()),
+                literal(last.id),
+            )
+            stmt = select(*CONTEXT_COLUMNS).where(*self._filters, priority_key < position)
+        rows = self._conn.execute(stmt.order_by(*PRIORITY_ORDER).limit(size)).all()
+        if not loaded:
+            if rows:
+                self._total = int(rows[0][-1])
+                rows = [row[:-1] for row in rows]
+            else:
+                self._total = 0
+        loaded.extend(map(_ContextRow._make, rows))
+        if len(rows) < size:
+            self._exhausted = True
 
     def __len__(self) -> int:
+        if self._total < 0:
+            self._load_page()
         return self._total
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
-            self._load_through(self._total)
+            self._load_through(len(self))
             return self._loaded[index]
         if index < 0:
-            index += self._total
+            index += len(self)
         self._load_through(index)
         return self._loaded[index]
 
     def __iter__(self) -> Any:
         position = 0
+        loaded = self._loaded
         while True:
-            self._load_through(position)
-            if position >= len(self._loaded):
-                return
-            yield self._loaded[position]
+            if position >= len(loaded):
+                self._load_through(position)
+                if position >= len(loaded):
+                    return
+            yield loaded[position]
             position += 1
+
+
+def importance_of_row(row: _ContextRow) -> float:
+    """The row's place in MEMORY_PRIORITY (a memory without importance counts as 0.5)."""
+    return 0.5 if row.importance is None else row.importance
+
+
+class _KnownTypes(Collection[str]):
+    """The memory types a context request may name, read from the store only when a
+    request names a type that is not built in (most name none)."""
+
+    def __init__(self, conn: Connection, read: Callable[[Connection], set[str]]) -> None:
+        self._conn = conn
+        self._read = read
+        self._types: set[str] | None = None
+
+    def _all(self) -> set[str]:
+        if self._types is None:
+            self._types = set(MEMTRACE_MEMORY_TYPES) | self._read(self._conn)
+        return self._types
+
+    def __contains__(self, value: object) -> bool:
+        return value in MEMTRACE_MEMORY_TYPES or value in self._all()
+
+    def __iter__(self) -> Any:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 class _Retry(Exception):
@@ -468,7 +562,13 @@ class SqlStore:
 
     # --- transactions ------------------------------------------------------------------
 
-    def _run(self, fn: Callable[[_Tx], T], *, write: bool, emit: bool = True) -> T:
+    def _run(
+        self, fn: Callable[[_Tx], T], *, write: bool, emit: bool = True, snapshot: bool = False
+    ) -> T:
+        """Runs `fn` in one transaction, retrying a locked database. `snapshot`: every
+        statement of a read sees the same snapshot (SQLite's read transactions always do;
+        PostgreSQL's default READ COMMITTED does not, so it runs at REPEATABLE READ,
+        which psycopg asks for in its BEGIN: no extra round trip)."""
         if self._closed:
             raise BackendUnavailableError(f"the store {self._description} is closed")
         delay = 0.01
@@ -478,6 +578,8 @@ class SqlStore:
                 with self.engine.connect() as conn:
                     if write and self.is_sqlite:
                         conn = conn.execution_options(memtui_write=True)
+                    elif snapshot and not self.is_sqlite:
+                        conn = conn.execution_options(isolation_level="REPEATABLE READ")
                     with conn.begin():
                         tx = _Tx(conn, self.now())
                         result = fn(tx)
@@ -1670,11 +1772,16 @@ class SqlStore:
     def build_context(self, session_id: str, request: ContextRequest) -> ContextResult:
         from memtui.domain.context import render_context, validate_context_request
 
+        prioritised = request.max_tokens is not None
+
         def op(tx: _Tx) -> ContextResult:
             conn = tx.conn
-            self._get_session(conn, session_id)
-            known = set(MEMTRACE_MEMORY_TYPES) | self._all_memory_types(conn)
-            window = validate_context_request(request, tx.now, known)
+            found = conn.execute(select(session_t.c.id).where(session_t.c.id == session_id))
+            if found.first() is None:
+                raise NotFoundError(f"session {session_id!r} not found")
+            window = validate_context_request(
+                request, tx.now, _KnownTypes(conn, self._all_memory_types)
+            )
             query = MemoryQuery(
                 session_id=session_id,
                 memory_types=tuple(window.include_types),
@@ -1682,33 +1789,24 @@ class SqlStore:
                 since=window.since,
                 until=window.until,
             )
-            if prioritised:
-                # The engine's own priority order, so it reads only as far as the budget
-                # reaches (see render_context's priority_ordered).
-                order: tuple[Any, ...] = (
-                    func.coalesce(memory_t.c.importance, 0.5).desc(),
-                    memory_t.c.time.desc(),
-                    memory_t.c.id.desc(),
-                )
-            elif request.order == Order.ASC:
-                order = (memory_t.c.time.asc(), memory_t.c.id.asc())
-            else:
-                order = (memory_t.c.time.desc(), memory_t.c.id.desc())
             filters = self._memory_filters(conn, query)
-            stmt = select(*MEMORY_COLUMNS).where(*filters).order_by(*order)
             if not prioritised:
+                if request.order == Order.ASC:
+                    order: tuple[Any, ...] = (memory_t.c.time.asc(), memory_t.c.id.asc())
+                else:
+                    order = (memory_t.c.time.desc(), memory_t.c.id.desc())
+                stmt = select(*MEMORY_COLUMNS).where(*filters).order_by(*order)
                 memories = [_memory(r) for r in conn.execute(stmt)]
                 return render_context(session_id, memories, request)
-            # Rendered inside the read transaction: rows become Memory objects only as
-            # far as the engine reads, which under a budget is a small head of them.
-            total = conn.execute(
-                select(func.count()).select_from(memory_t).where(*filters)
-            ).scalar_one()
-            lazy = _LazyMemories(conn.execute(stmt), int(total))
-            return render_context(session_id, lazy, request, priority_ordered=True)
+            # The engine's own priority order, read backwards along
+            # ix_memory_session_priority in keyset pages that stop once the budget is
+            # full (see render_context's priority_ordered). The first page is sized to
+            # cover the budget at ~24 tokens a memory: usually the only statement.
+            assert request.max_tokens is not None
+            rows = _PriorityRows(conn, filters, first_page=request.max_tokens // 24 + 16)
+            return render_context(session_id, rows, request, priority_ordered=True)
 
-        prioritised = request.max_tokens is not None
-        return self._read(op)
+        return self._run(op, write=False, snapshot=True)
 
     # --- change feed -------------------------------------------------------------------
 

@@ -22,6 +22,8 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    func,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects import postgresql
@@ -32,7 +34,8 @@ from memtui.domain.clock import ensure_utc
 
 # Bump with every schema change and add a step to memtui.store.migrations.
 # 1: the first released schema. 2: change ids never reused on SQLite (AUTOINCREMENT).
-SCHEMA_VERSION = 2
+# 3: ix_memory_session_priority (context builds read a session in priority order).
+SCHEMA_VERSION = 3
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -151,6 +154,27 @@ class MemoryTable(SQLModel, table=True):
     # sha256 of the content: commit's "already stored for this agent" check is an
     # index lookup instead of a scan of the agent's memories.
     content_hash: str = Field(sa_column=Column(String(64), nullable=False))
+
+
+_memory = MemoryTable.__table__
+
+# The context engine's priority: importance first, a memory without one counting as 0.5
+# (memtui.domain.context.DEFAULT_IMPORTANCE). Queries must order by this very expression
+# (the 0.5 inlined, not a bound parameter) for SQLite and PostgreSQL to use the index.
+MEMORY_PRIORITY = func.coalesce(_memory.c.importance, literal_column("0.5"))
+
+# A session's memories in the engine's priority order, read backwards: ORDER BY
+# priority DESC, time DESC, id DESC is a streaming index scan that stops once the token
+# budget is full, instead of sorting the whole session. memory_type, last, lets type
+# filters and the COUNT of the filtered window be answered from the index alone.
+Index(
+    "ix_memory_session_priority",
+    _memory.c.session_id,
+    MEMORY_PRIORITY,
+    _memory.c.time,
+    _memory.c.id,
+    _memory.c.memory_type,
+)
 
 
 class MemoryTagTable(SQLModel, table=True):
