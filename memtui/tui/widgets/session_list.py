@@ -33,7 +33,7 @@ from memtui.domain.expiry import (
 from memtui.domain.models import Capability, Session, SessionStatus
 from memtui.tui.messages import SessionSelected
 from memtui.tui.palette import theme_colors
-from memtui.tui.workers import run_backend_call
+from memtui.tui.workers import run_backend_call, when_alive
 
 if TYPE_CHECKING:
     from memtui.backend import Backend
@@ -346,6 +346,7 @@ Escape returns to the list.
         height = max(table.scrollable_content_region.height - table.header_height, 1)
         return self.shown_ids[first : first + height + 1]
 
+    @when_alive
     def refresh_visible_countdowns(self) -> None:
         now = self.now
         for session_id in self.visible_session_ids():
@@ -355,6 +356,7 @@ Escape returns to the list.
 
     # --- the 1 Hz tick ----------------------------------------------------------------
 
+    @when_alive
     def tick(self, now: datetime) -> None:
         """Called once a second by the app: toasts for crossings, then visible rows."""
         self._last_now = now
