@@ -48,8 +48,10 @@ if TYPE_CHECKING:
     from memtui.connect import BackendTarget
 
 HERE = Path(__file__).parent
-# Each widget module may keep its styles in a .tcss file beside it.
-CSS_FILES = [HERE / "app.tcss", *sorted((HERE / "widgets").glob("*.tcss"))]
+WIDGETS = HERE / "widgets"
+# Each widget module may keep its styles in a .tcss file beside it. The first screen's
+# are read at startup; a side pane's are read when its tab is first shown.
+CSS_FILES = [HERE / "app.tcss", WIDGETS / "session_list.tcss", WIDGETS / "timeline.tcss"]
 
 # (tab id, label, pane id, key)
 TABS: tuple[tuple[str, str, str, str], ...] = (
@@ -60,8 +62,8 @@ TABS: tuple[tuple[str, str, str, str], ...] = (
     ("briefing", "Briefing", "briefing", "5"),
 )
 STACK_BELOW_COLUMNS = 160  # narrower terminals put the session list above the panes
-FULL_REFRESH_EVERY = 3.0
-CACHED_ROWS_SHOWN = 150  # seconds, for backends without a change feed
+FULL_REFRESH_EVERY = 3.0  # seconds, for backends without a change feed
+CACHED_ROWS_SHOWN = 60  # a screenful of sessions for the first frame (the store fills the rest)
 MAX_POLL_BACKOFF = 15.0
 
 APP_HELP = """\
@@ -82,8 +84,8 @@ Changes written by other processes appear within about a second.
 
 
 def _side_pane_factories() -> list[Callable[[], SessionPane]]:
-    """T2's panes (working memory, context, snapshots, briefing), imported only when
-    they are mounted, after the first paint."""
+    """The side panes (working memory, context, snapshots, briefing), imported only
+    when their tab is first shown; each keeps its styles in the .tcss beside it."""
 
     def working_memory() -> SessionPane:
         from memtui.tui.widgets.working_memory import WorkingMemoryPane
@@ -116,9 +118,10 @@ class DeferredPane(Widget):
 
     DEFAULT_CSS = "DeferredPane { height: 1fr; }"
 
-    def __init__(self, factory: Callable[[], SessionPane]) -> None:
+    def __init__(self, factory: Callable[[], SessionPane], css_file: Path) -> None:
         super().__init__()
         self._factory = factory
+        self._css_file = css_file
         self.pane: SessionPane | None = None
         self._mounting: AwaitMount | None = None
 
@@ -129,12 +132,55 @@ class DeferredPane(Widget):
         if self.pane is None:
             if not is_alive(self):
                 return None
+            _add_app_css(self.app, self._css_file)
             self.pane = self._factory()
             self._mounting = self.mount(self.pane)
         if self._mounting is not None:
             await self._mounting
             self._mounting = None
         return self.pane
+
+
+def _add_app_css(app: App[Any], path: Path) -> None:
+    """Read a .tcss file into the app's stylesheet, as the app's own CSS (what Textual
+    does for a screen's CSS_PATH when the screen is first shown)."""
+    stylesheet = app.stylesheet
+    if path.is_file() and not stylesheet.has_source(str(path), ""):
+        stylesheet.read(path)
+        stylesheet.reparse()
+        stylesheet.update(app)
+
+
+class SessionPanes(Widget):
+    """The right-hand side: one tab per pane of the selected session. Its tabs are
+    composed just after the first frame, which then needs only the session list."""
+
+    DEFAULT_CSS = "SessionPanes { width: 1fr; height: 1fr; }"
+
+    def __init__(self) -> None:
+        super().__init__(id="session-panes")
+        self._ready = False
+
+    def compose(self) -> ComposeResult:
+        if not self._ready:
+            return
+        with TabbedContent(id="tabs", initial="tab-timeline"):
+            with TabPane("1 Timeline", id="tab-timeline"):
+                yield TimelinePane()
+            for (tab, label, pane_id, key), factory in zip(
+                TABS[1:], _side_pane_factories(), strict=True
+            ):
+                with TabPane(f"{key} {label}", id=f"tab-{tab}"):
+                    css = WIDGETS / f"{pane_id.replace('-', '_')}.tcss"
+                    yield DeferredPane(factory, css)
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._compose_tabs)
+
+    async def _compose_tabs(self) -> None:
+        if is_alive(self):
+            self._ready = True
+            await self.recompose()
 
 
 class MemtuiApp(App[None]):
@@ -187,14 +233,7 @@ class MemtuiApp(App[None]):
         yield Header(icon="⛁")
         with Horizontal(id="main"):
             yield SessionListPane()
-            with TabbedContent(id="tabs", initial="tab-timeline"):
-                with TabPane("1 Timeline", id="tab-timeline"):
-                    yield TimelinePane()
-                for (tab, label, _pane_id, key), factory in zip(
-                    TABS[1:], _side_pane_factories(), strict=True
-                ):
-                    with TabPane(f"{key} {label}", id=f"tab-{tab}"):
-                        yield DeferredPane(factory)
+            yield SessionPanes()
         yield StatusBar()
         yield Footer()
 
@@ -445,7 +484,10 @@ class MemtuiApp(App[None]):
     # --- tabs, help, palette ---------------------------------------------------------
 
     def action_show_tab(self, tab: str, focus: bool = False) -> None:
-        tabs = self.query_one("#tabs", TabbedContent)
+        found = self.query("#tabs").results(TabbedContent)
+        tabs = next(found, None)
+        if tabs is None:
+            return  # a key typed before the first frame was out: the tabs come next
         tabs.active = f"tab-{tab}"
         pane = tabs.query_one(f"#tab-{tab}", TabPane)
         self.call_later(self._tab_shown, pane, focus)
@@ -466,7 +508,9 @@ class MemtuiApp(App[None]):
 
     def active_pane(self) -> SessionPane | None:
         """The pane of the tab on show (None: its pane is not mounted yet)."""
-        tabs = self.query_one("#tabs", TabbedContent)
+        tabs = next(self.query("#tabs").results(TabbedContent), None)
+        if tabs is None:
+            return None
         panes = tabs.get_pane(tabs.active).query(SessionPane)
         return panes.first() if panes else None
 
