@@ -323,6 +323,19 @@ def _min_tokens(line: str) -> int:
     return len(chunks) - chunks.count("")
 
 
+_SHARED_COUNTS: dict[str, tuple[dict[int, int], dict[str, int]]] = {}
+
+
+def _shared_counts(encoding_name: str) -> tuple[dict[int, int], dict[str, int]]:
+    """Per encoding: tokens of heading counts (number -> tokens) and of a blank line
+    after a single punctuation mark (mark -> extra). Filled as builds need them; a
+    racing thread at worst computes the same value twice."""
+    counts = _SHARED_COUNTS.get(encoding_name)
+    if counts is None:
+        counts = _SHARED_COUNTS.setdefault(encoding_name, ({}, {}))
+    return counts
+
+
 class _Budget:
     """Exact token bookkeeping of the markdown while memories are chosen."""
 
@@ -332,8 +345,8 @@ class _Budget:
         self.descending = descending
         self.close_tokens = _tokens_cached(encoding.name, ")\n")
         self.bare_newline_extra = _newline_extra_cached(encoding.name, "")
-        self.number_tokens: dict[int, int] = {}
-        self.single_punctuation_extra: dict[str, int] = {}
+        # Shared by every build with this encoding: counts that are the same each time.
+        self.number_tokens, self.single_punctuation_extra = _shared_counts(encoding.name)
 
     def count(self, text: str) -> int:
         return len(self.encode(text))
@@ -452,6 +465,8 @@ def _take_chunks(
     if not _counts_grow_monotonically(budget.encoding.name):
         return candidates
     encode = budget.encode
+    search_line_break = _LINE_BREAK.search
+    collapse_line_breaks = _LINE_BREAKS.sub
     chars_per_token = _INITIAL_CHARS_PER_TOKEN
     share = _CHUNK_SHARE
     while True:
@@ -460,17 +475,23 @@ def _take_chunks(
         target_chars = (max_tokens - selection.used) * chars_per_token * share
         chunk: list[tuple[int, ContextMemory]] = []
         entries: list[_Entry] = []
+        lines: list[str] = []
         chars = 0
-        for position, memory in candidates:
-            entry = _entry_for(memory, position)
-            chunk.append((position, memory))
-            entries.append(entry)
-            chars += len(entry.line)
+        for candidate in candidates:  # _entry_for, inlined: this runs once per memory
+            position, memory = candidate
+            text = memory.content
+            if search_line_break(text) is not None:
+                text = collapse_line_breaks(" ", text)
+            line = f"- {text.strip() or EMPTY_CONTENT}\n"
+            chunk.append(candidate)
+            entries.append(_Entry(memory, position, line))
+            lines.append(line)
+            chars += len(line)
             if chars >= target_chars:
                 break
         if len(chunk) < _MIN_CHUNK:
             return itertools.chain(chunk, candidates)
-        tokens = len(encode("".join([entry.line for entry in entries])))
+        tokens = len(encode("".join(lines)))
         chars_per_token = chars / tokens
         plan = _plan_chunk(budget, selection, chunk, entries, section_keys)
         if plan is None:
@@ -503,9 +524,14 @@ def _plan_chunk(
     section's key afterwards, and the tokens the structure (headings, blank lines) adds;
     None if the chunk cannot safely be taken whole."""
     descending = budget.descending
+    bare_newline_extra = budget.bare_newline_extra
+    known_separator_extra = budget.known_separator_extra
     changed: dict[tuple[int, str], tuple[_Section, int, _Entry]] = {}
     for (_, memory), entry in zip(chunk, entries, strict=True):
-        extra = budget.known_separator_extra(entry)
+        if entry.line[-2] in _ASCII_ALNUM:  # known_separator_extra's first case, inlined
+            extra: int | None = bare_newline_extra
+        else:
+            extra = known_separator_extra(entry)
         if extra is None or not -1 <= extra <= 1:
             return None
         entry.separator_extra = extra

@@ -263,60 +263,99 @@ priority_key = tuple_(MEMORY_PRIORITY, _RAW_TIME, memory_t.c.id)
 
 
 class _PriorityRows(Sequence[_ContextRow]):
-    """A window's memories in the engine's priority order, read on demand in keyset
-    pages (`ORDER BY priority DESC, time DESC, id DESC LIMIT n`: an index scan that
-    stops after n rows) of growing size. The first page also carries the window's
-    total (a scalar subquery), so `len()` needs no query of its own and the total and
-    the rows come from one statement. Used inside one read transaction (SQLite's is a
-    snapshot; PostgreSQL's runs at REPEATABLE READ), so later pages continue exactly
-    the same snapshot."""
+    """A window's memories in the engine's priority order (`ORDER BY priority DESC,
+    time DESC, id DESC`: ix_memory_session_priority read backwards, no sort), read only
+    as far as the engine asks.
+
+    The first statement also carries the window's total and whether the session
+    exists (scalar subqueries, evaluated once), so neither costs a statement of its
+    own. SQLite: that one statement, its rows stepped on demand (fetchmany; nothing
+    crosses a socket). PostgreSQL: LIMIT-ed keyset pages that double in size, one round
+    trip each (a server-side cursor would cost DECLARE, FETCHes and CLOSE). Used inside
+    one read transaction (SQLite's is a snapshot; PostgreSQL's runs at REPEATABLE READ):
+    every page continues the snapshot the total was counted in.
+
+    Page sizes follow the budget: a row read and not used costs about as much as the
+    engine's work on it (PostgreSQL ~8 us, SQLite ~2 us: the table row with its content),
+    so pages aim at the rows the budget can hold (at the token size of the rows read so
+    far) rather than doubling."""
 
     MAX_PAGE = 2048
+    MIN_PAGE = 16
+    FIRST_PAGE_TOKENS_PER_ROW = 36  # a guess for the first page (a sentence or two)
+    CHARS_PER_TOKEN = 4.0  # English text in cl100k_base/o200k_base, roughly
 
-    def __init__(self, conn: Connection, filters: list[Any], first_page: int) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        filters: list[Any],
+        *,
+        session_id: str,
+        max_tokens: int,
+        stream: bool,
+    ) -> None:
         self._conn = conn
         self._filters = filters
-        self._page = first_page
-        self._loaded: list[_ContextRow] = []
-        self._total = -1
-        self._exhausted = False
+        self._max_tokens = max_tokens
+        first_page = self._clamp(max_tokens // self.FIRST_PAGE_TOKENS_PER_ROW + 8)
+        total = select(func.count()).select_from(memory_t).where(*filters).scalar_subquery()
+        found = select(session_t.c.id).where(session_t.c.id == session_id).scalar_subquery()
+        stmt = select(*CONTEXT_COLUMNS, total, found).where(*filters).order_by(*PRIORITY_ORDER)
+        self._stream = conn.execute(stmt) if stream else None
+        if self._stream is not None:
+            rows = self._stream.fetchmany(first_page)
+        else:
+            rows = conn.execute(stmt.limit(first_page)).all()
+        self.total = int(rows[0][-2]) if rows else 0
+        # None: no row came back to say (the caller asks separately)
+        self.session_found: bool | None = rows[0][-1] is not None if rows else None
+        self._loaded = [_ContextRow._make(row[:-2]) for row in rows]
+        self._chars = sum(len(row.content) for row in self._loaded)
+        self._exhausted = len(rows) < first_page
+
+    def _clamp(self, size: float) -> int:
+        return max(self.MIN_PAGE, min(int(size), self.MAX_PAGE))
+
+    def _next_page_size(self) -> int:
+        loaded = len(self._loaded)
+        tokens_per_row = max(2.0, (self._chars / loaded + 3) / self.CHARS_PER_TOKEN)
+        rows_for_budget = self._max_tokens / tokens_per_row * 1.15 + 8
+        return self._clamp(rows_for_budget - loaded)
 
     def _load_through(self, index: int) -> None:
         while not self._exhausted and len(self._loaded) <= index:
             self._load_page()
 
     def _load_page(self) -> None:
-        size = self._page
-        self._page = min(size * 2, self.MAX_PAGE)
-        loaded = self._loaded
-        if not loaded:
-            total = (
-                select(func.count()).select_from(memory_t).where(*self._filters).scalar_subquery()
-            )
-            stmt = select(*CONTEXT_COLUMNS, total).where(*self._filters)
+        size = self._next_page_size()
+        if self._stream is not None:
+            rows = [row[:-2] for row in self._stream.fetchmany(size)]
         else:
-            last = loaded[-1]
+            last = self._loaded[-1]
             position = tuple_(
                 literal(importance_of_row(last)),
                 literal(last.time, NullType()),
                 literal(last.id),
             )
-            stmt = select(*CONTEXT_COLUMNS).where(*self._filters, priority_key < position)
-        rows = self._conn.execute(stmt.order_by(*PRIORITY_ORDER).limit(size)).all()
-        if not loaded:
-            if rows:
-                self._total = int(rows[0][-1])
-                rows = [row[:-1] for row in rows]
-            else:
-                self._total = 0
-        loaded.extend(map(_ContextRow._make, rows))
+            stmt = (
+                select(*CONTEXT_COLUMNS)
+                .where(*self._filters, priority_key < position)
+                .order_by(*PRIORITY_ORDER)
+                .limit(size)
+            )
+            rows = self._conn.execute(stmt).all()
+        new_rows = list(map(_ContextRow._make, rows))
+        self._loaded += new_rows
+        self._chars += sum(len(row.content) for row in new_rows)
         if len(rows) < size:
             self._exhausted = True
 
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+
     def __len__(self) -> int:
-        if self._total < 0:
-            self._load_page()
-        return self._total
+        return self.total
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
@@ -1774,14 +1813,20 @@ class SqlStore:
 
         prioritised = request.max_tokens is not None
 
-        def op(tx: _Tx) -> ContextResult:
-            conn = tx.conn
+        def require_session(conn: Connection) -> None:
             found = conn.execute(select(session_t.c.id).where(session_t.c.id == session_id))
             if found.first() is None:
                 raise NotFoundError(f"session {session_id!r} not found")
-            window = validate_context_request(
-                request, tx.now, _KnownTypes(conn, self._all_memory_types)
-            )
+
+        def op(tx: _Tx) -> ContextResult:
+            conn = tx.conn
+            try:
+                window = validate_context_request(
+                    request, tx.now, _KnownTypes(conn, self._all_memory_types)
+                )
+            except InvalidInputError:
+                require_session(conn)  # an unknown session is reported first
+                raise
             query = MemoryQuery(
                 session_id=session_id,
                 memory_types=tuple(window.include_types),
@@ -1791,6 +1836,7 @@ class SqlStore:
             )
             filters = self._memory_filters(conn, query)
             if not prioritised:
+                require_session(conn)
                 if request.order == Order.ASC:
                     order: tuple[Any, ...] = (memory_t.c.time.asc(), memory_t.c.id.asc())
                 else:
@@ -1798,13 +1844,24 @@ class SqlStore:
                 stmt = select(*MEMORY_COLUMNS).where(*filters).order_by(*order)
                 memories = [_memory(r) for r in conn.execute(stmt)]
                 return render_context(session_id, memories, request)
-            # The engine's own priority order, read backwards along
-            # ix_memory_session_priority in keyset pages that stop once the budget is
-            # full (see render_context's priority_ordered). The first page is sized to
-            # cover the budget at ~24 tokens a memory: usually the only statement.
+            # The engine's own priority order, read only as far as the budget reaches
+            # (see render_context's priority_ordered).
             assert request.max_tokens is not None
-            rows = _PriorityRows(conn, filters, first_page=request.max_tokens // 24 + 16)
-            return render_context(session_id, rows, request, priority_ordered=True)
+            rows = _PriorityRows(
+                conn,
+                filters,
+                session_id=session_id,
+                max_tokens=request.max_tokens,
+                stream=self.is_sqlite,
+            )
+            try:
+                if rows.session_found is None:
+                    require_session(conn)
+                elif not rows.session_found:
+                    raise NotFoundError(f"session {session_id!r} not found")
+                return render_context(session_id, rows, request, priority_ordered=True)
+            finally:
+                rows.close()
 
         return self._run(op, write=False, snapshot=True)
 

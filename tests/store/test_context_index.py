@@ -20,9 +20,11 @@ import pytest
 from sqlalchemy import event
 
 from memtui.domain.clock import ManualClock
-from memtui.domain.context import render_context
+from memtui.domain.context import render_context, sort_by_priority
+from memtui.domain.errors import InvalidInputError, NotFoundError
 from memtui.domain.models import ContextRequest, MemoryQuery, NewMemory
 from memtui.store import SqlStore
+from memtui.store import sql as sql_module
 from memtui.store.sql import _PriorityRows
 
 NOW = datetime(2026, 3, 14, 15, 0, tzinfo=UTC)
@@ -124,43 +126,74 @@ def test_priority_builds_equal_the_engine_on_the_plain_read(url: str) -> None:
         store.close()
 
 
-def test_a_big_budget_reads_several_keyset_pages_and_stops(url: str) -> None:
+def test_a_big_budget_reads_further_and_still_stops(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = SqlStore(url, clock=ManualClock(NOW))
-    pages: list[int] = []
+    statements: list[str] = []
+    readers: list[_PriorityRows] = []
     fill(store, 3000)  # 1,800 memories in the session, ~4 tokens each
 
-    @event.listens_for(store.engine, "after_cursor_execute")
-    def count_pages(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    class Recorded(_PriorityRows):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            readers.append(self)
+
+    monkeypatch.setattr(sql_module, "_PriorityRows", Recorded)
+
+    @event.listens_for(store.engine, "before_cursor_execute")
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if "ORDER BY coalesce(memory.importance, 0.5) DESC" in statement:
-            pages.append(cursor.rowcount if cursor.rowcount >= 0 else -1)
+            statements.append(statement)
 
     try:
         request = ContextRequest(max_tokens=3000)
         result = store.build_context(SESSION, request)
         assert result == reference(store, request, {})
         assert result.truncated and 0 < result.memory_count < 1800
-        first = 3000 // 24 + 16
-        assert len(pages) >= 2  # the first page alone could not fill the budget
-        read = sum(first * 2**n for n in range(len(pages)))  # pages double
-        assert read < 1800  # ...and the read stopped well before the session's end
         assert result.memory_count + result.omitted_count == 1800
+        read = len(readers[0]._loaded)
+        assert result.memory_count < read < 1800  # read past the first rows, then stopped
+        if store.is_sqlite:
+            assert len(statements) == 1  # one statement, stepped as far as needed
+        else:
+            assert len(statements) >= 2  # the first page could not fill the budget
     finally:
         store.close()
 
 
-def test_rows_read_only_as_far_as_the_engine_asks(sqlite_url: str) -> None:
+@pytest.mark.parametrize("stream", [True, False])
+def test_rows_are_read_only_as_far_as_the_engine_asks(sqlite_url: str, stream: bool) -> None:
+    """Both ways of reading (SQLite's stepped statement, PostgreSQL's keyset pages),
+    on SQLite: the same rows in the same order, and no page beyond the one needed."""
     store = SqlStore(sqlite_url, clock=ManualClock(NOW))
     try:
-        fill(store, 600)
+        fill(store, 1000)
         with store.engine.connect() as conn, conn.begin():
-            rows = _PriorityRows(conn, [], first_page=10)
-            assert [row.id for row in rows][:25] == [row.id for row in list(rows)[:25]]
-            assert len(rows) == 600  # the first page carried the total
-            partial = _PriorityRows(conn, [], first_page=10)
+            session = [sql_module.memory_t.c.session_id == SESSION]
+            everything = _PriorityRows(
+                conn, session, session_id=SESSION, max_tokens=100, stream=stream
+            )
+            assert len(everything) == 600 and everything.session_found
+            ids = [row.id for row in everything]
+            plain = store.list_memories(MemoryQuery(session_id=SESSION, limit=1000)).memories
+            assert ids == [m.id for m in sort_by_priority(plain)]
+            partial = _PriorityRows(
+                conn, session, session_id=SESSION, max_tokens=100, stream=stream
+            )
+            first_page = len(partial._loaded)
+            assert first_page == _PriorityRows.MIN_PAGE  # 100 tokens: a small first page
+            second_page = partial._next_page_size()  # sized for the budget, from the rows
             iterator = iter(partial)
-            for _ in range(15):
+            for _ in range(first_page + 1):
                 next(iterator)
-            assert len(partial._loaded) == 10 + 20  # two pages, nothing more
+            assert len(partial._loaded) == first_page + second_page < 600  # nothing more
+            partial.close()
+            missing = _PriorityRows(
+                conn, session, session_id="sess_gone", max_tokens=100, stream=stream
+            )
+            assert missing.session_found is False and len(missing) == 600
+            missing.close()
     finally:
         store.close()
 
@@ -240,3 +273,31 @@ def test_the_priority_read_is_a_streaming_index_scan_on_postgres() -> None:
             assert "Index Only Scan" in plan, plan  # the total, from an index alone
         finally:
             store.close()
+
+
+def test_an_unknown_session_is_reported_first_on_every_path(url: str) -> None:
+    """The session's existence rides on the first page's statement: a deleted session
+    whose memories remain, one with no memories, and a bad request for either are all
+    "not found", as before; an existing session with an empty window is not."""
+    store = SqlStore(url, clock=ManualClock(NOW))
+    try:
+        fill(store, 50)
+        store.delete_session(SESSION)  # its memories outlive it
+        assert store.count_memories(MemoryQuery(session_id=SESSION)) == 30
+        for session_id in (SESSION, "sess_never_was"):
+            for request in (
+                ContextRequest(max_tokens=500),
+                ContextRequest(),
+                ContextRequest(max_tokens=500, since="not a time"),
+                ContextRequest(max_tokens=500, include_types=["no_such_type"]),
+            ):
+                with pytest.raises(NotFoundError, match=session_id):
+                    store.build_context(session_id, request)
+        with pytest.raises(InvalidInputError, match="no_such_type"):
+            store.build_context(OTHER, ContextRequest(include_types=["no_such_type"]))
+        long_ago = ContextRequest(max_tokens=500, until="2001-01-01T00:00:00Z")
+        empty = store.build_context(OTHER, long_ago)
+        assert empty.memory_count == 0 and empty.omitted_count == 0
+        assert "_No memories in this window._" in empty.context
+    finally:
+        store.close()
