@@ -1,11 +1,15 @@
 """Fixtures for the TUI tests (shared by every tests/tui/ module; keep them stable).
 
 - `store`: an empty real SQLite store on a fresh file, on the frozen `clock`.
-- `demo_store`: the same, filled by `memtui.demo.populate_demo` at the frozen time.
+- `demo_store`: the same, filled by `memtui.demo.populate_demo` at the frozen time
+  (built once per test session, then the file is copied for each test).
 - `small_store`: a tiny hand-made store whose every value a test can name (see below).
-- `make_app(backend, **kwargs)`: a `MemtuiApp` with the frozen clock, a fast change-feed
-  poll and animations off. Run it with `async with app.run_test(size=SIZE) as pilot`.
-- `settle(pilot)`: wait until workers are done and the screen has caught up.
+- `make_app(backend, **kwargs)`: a `MemtuiApp` with the frozen clock and animations
+  off. The change feed is polled every second as in real use; tests of live updates
+  pass `poll_interval=LIVE_POLL` (polling every 50 ms in every test costs ~20 %).
+  Run it with `async with app.run_test(size=SIZE) as pilot`.
+- `settle(pilot)`: wait until workers are done and the screen has caught up (until two
+  rounds in a row start no new worker).
 - `toasts(app)`: every notification the app raised, in order. `app._notifications`
   drops toasts once their timeout has passed, which a slow machine can reach before
   the test looks.
@@ -17,9 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -34,6 +40,7 @@ if TYPE_CHECKING:
     from memtui.tui.app import MemtuiApp
 
 SIZE = (120, 40)
+LIVE_POLL = 0.05  # seconds: the change-feed poll of tests about live updates
 
 # small_store: two agents, four sessions at known distances from expiry.
 SMALL_SESSIONS = {
@@ -65,12 +72,29 @@ def store(sqlite_url: str, clock: ManualClock) -> Iterator[SqlStore]:
     backend.close()
 
 
-@pytest.fixture
-def demo_store(store: SqlStore, clock: ManualClock) -> SqlStore:
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo data in a SQLite file, built once (populate_demo takes ~150 ms)."""
     from memtui.demo import populate_demo
+    from memtui.store import SqlStore
+    from tests.conftest import FROZEN_NOW
 
-    populate_demo(store, now=clock.now)
-    return store
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    clock = ManualClock(FROZEN_NOW)
+    template = SqlStore(f"sqlite:///{path}", clock=clock)
+    populate_demo(template, now=clock.now)
+    template.close()  # checkpoints the WAL: the one file holds everything
+    return path
+
+
+@pytest.fixture
+def demo_store(demo_template: Path, sqlite_url: str, clock: ManualClock) -> Iterator[SqlStore]:
+    from memtui.store import SqlStore
+
+    shutil.copyfile(demo_template, sqlite_url.removeprefix("sqlite:///"))
+    backend = SqlStore(sqlite_url, clock=clock)
+    yield backend
+    backend.close()
 
 
 def fill_small_store(store: Any, clock: ManualClock) -> None:
@@ -124,7 +148,7 @@ def make_app(clock: ManualClock) -> Callable[..., MemtuiApp]:
     def factory(backend: Any = None, **kwargs: Any) -> MemtuiApp:
         from memtui.tui.app import MemtuiApp
 
-        kwargs.setdefault("poll_interval", 0.05)
+        kwargs.setdefault("poll_interval", 1.0)
         kwargs.setdefault("clock", clock)
         app = MemtuiApp(backend, **kwargs)
         app.animation_level = "none"
@@ -179,12 +203,20 @@ async def wait_for_screen(pilot: Pilot[Any], screen_type: type) -> Any:
     return app.screen
 
 
-async def _settle(pilot: Pilot[Any], rounds: int = 2) -> None:
-    for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
+async def _settle(pilot: Pilot[Any], rounds: int = 2, *, max_rounds: int = 20) -> None:
+    """Wait for workers and the screen until `rounds` rounds in a row start no new
+    worker (a result may start the next load: open → connect → list → panes)."""
+    from textual.worker import WorkerState
+
+    app = pilot.app
+    quiet = 0
+    for _ in range(max_rounds):
+        await app.workers.wait_for_complete()
         await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+        busy = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
+        quiet = 0 if busy else quiet + 1
+        if quiet >= rounds:
+            return
 
 
 @pytest.fixture

@@ -14,7 +14,14 @@ from memtui.domain.models import Capability
 from memtui.tui.screens.help import HelpScreen
 from memtui.tui.widgets.session_list import SessionCounts
 from memtui.tui.widgets.timeline import TimelinePane, TimelineView
-from tests.tui.conftest import SIZE, SMALL_MEMORY_COUNT, toasts, wait_for_screen, wait_until
+from tests.tui.conftest import (
+    LIVE_POLL,
+    SIZE,
+    SMALL_MEMORY_COUNT,
+    toasts,
+    wait_for_screen,
+    wait_until,
+)
 
 
 async def test_starts_lists_sessions_and_counts_them(small_store, make_app, settle):
@@ -124,7 +131,7 @@ async def test_q_quits(small_store, make_app, settle):
 
 
 async def test_memory_written_by_another_process_appears(small_store, sqlite_url, make_app, settle):
-    app = make_app(small_store)
+    app = make_app(small_store, poll_interval=LIVE_POLL)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("1")
@@ -157,7 +164,7 @@ async def test_memory_written_by_another_process_appears(small_store, sqlite_url
 async def test_live_update_keeps_the_cursor_where_the_user_put_it(small_store, make_app, settle):
     from memtui.domain.models import NewMemory
 
-    app = make_app(small_store)
+    app = make_app(small_store, poll_interval=LIVE_POLL)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("1", "home", "down", "down")

@@ -10,6 +10,7 @@ from textual.widgets import Static
 from memtui.domain.models import NewSnapshot
 from memtui.store import SqlStore
 from memtui.tui.widgets.briefing import BriefingPane
+from tests.tui.conftest import wait_until
 
 SIZE = (120, 40)
 
@@ -67,7 +68,8 @@ async def test_briefing_shows_expiring_sessions_with_countdowns(
 
         # The countdown follows the injected clock.
         clock.advance(seconds=10)
-        await pilot.pause(1.2)
+        # re-rendered by the pane's 1 Hz timer, not by a reload
+        await wait_until(pilot, lambda: "9m 55s" in section(pane, "expiring"))
         assert "9m 55s" in section(pane, "expiring")
         assert "8m 53s" in section(pane, "expiring")
 

@@ -10,9 +10,9 @@ from textual.widgets import ContentSwitcher, Input, ProgressBar, Static, TextAre
 
 from memtui.domain.models import ContextRequest
 from memtui.store import SqlStore
-from memtui.tui.widgets.context_preview import DEBOUNCE_SECONDS, ContextPreviewPane
+from memtui.tui.widgets.context_preview import ContextPreviewPane
 from memtui.tui.widgets.working_memory_dialogs import TextPromptModal
-from tests.tui.conftest import toasts
+from tests.tui.conftest import toasts, wait_until
 
 SIZE = (120, 40)
 SESSION = "sess_alpha"
@@ -46,7 +46,9 @@ async def type_into(pilot: Any, settle: Any, field: Input, text: str) -> None:
     field.focus()
     field.value = ""
     await pilot.press(*text)
-    await pilot.pause(DEBOUNCE_SECONDS + 0.2)
+    pane = field.query_ancestor(ContextPreviewPane)
+    # The build starts DEBOUNCE_SECONDS after the last key; then wait for it.
+    await wait_until(pilot, lambda: pane._debounce is None, what="the debounced build")
     await settle(pilot)
 
 

@@ -11,6 +11,7 @@ from textual.widgets import Static
 from memtui.domain.models import NewSnapshot
 from memtui.store import SqlStore
 from memtui.tui.widgets.snapshots import SnapshotsPane
+from tests.tui.conftest import LIVE_POLL, wait_until
 
 SIZE = (120, 40)
 SESSION = "sess_alpha"
@@ -88,13 +89,13 @@ async def test_snapshots_newest_first_with_their_details(snap_store, make_app, s
 async def test_a_new_snapshot_from_another_process_appears(
     snap_store, sqlite_url, clock, make_app, settle
 ):
-    app = make_app(snap_store)
+    app = make_app(snap_store, poll_interval=LIVE_POLL)
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_snapshots(app, pilot, settle)
         other = SqlStore(sqlite_url, clock=clock)
         created = other.create_snapshot(SESSION, NewSnapshot(event="checkpoint", open_tasks=["x"]))
         other.close()
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: pane.snapshot_ids[:1] == [created.id], what="the feed")
         await settle(pilot)
         assert pane.snapshot_ids[0] == created.id
         assert len(pane.snapshot_ids) == 4

@@ -19,7 +19,7 @@ from memtui.tui.widgets.working_memory_dialogs import (
     TextPromptModal,
     UnsavedEditsModal,
 )
-from tests.tui.conftest import toasts, wait_for_screen
+from tests.tui.conftest import LIVE_POLL, toasts, wait_for_screen, wait_until
 
 SIZE = (120, 40)
 SESSION = "sess_alpha"
@@ -250,12 +250,12 @@ async def test_add_rename_importance_and_delete_a_key(wm_store, make_app, settle
 async def test_a_change_elsewhere_reloads_a_clean_key_and_marks_a_dirty_one(
     wm_store, sqlite_url, clock, make_app, settle
 ):
-    app = make_app(wm_store)
+    app = make_app(wm_store, poll_interval=LIVE_POLL)
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_working_memory(app, pilot, settle)
         other = SqlStore(sqlite_url, clock=clock)
         other.set_working_memory(SESSION, "current_plan", {"goal": "v2"})
-        await pilot.pause(0.3)  # the app's change feed polls every 50 ms here
+        await wait_until(pilot, lambda: "v2" in pane.editor.text, what="the reload")
         await settle(pilot)
         assert json.loads(pane.editor.text) == {"goal": "v2"}  # clean: reloaded
         assert not pane.is_dirty
@@ -263,7 +263,8 @@ async def test_a_change_elsewhere_reloads_a_clean_key_and_marks_a_dirty_one(
         pane.editor.load_text('{"goal": "my edit"}')
         other.set_working_memory(SESSION, "current_plan", {"goal": "v3"})
         other.close()
-        await pilot.pause(0.3)
+        title = pane.query_one("#wm-title")
+        await wait_until(pilot, lambda: "now v3" in str(title.render()), what="the feed")
         await settle(pilot)
         assert pane.editor.text == '{"goal": "my edit"}'  # dirty: kept, and marked
         assert "changed elsewhere (now v3)" in str(pane.query_one("#wm-title").render())
