@@ -278,10 +278,10 @@ class _PriorityRows(Sequence[_ContextRow]):
     Page sizes follow the budget: a row read and not used costs about as much as the
     engine's work on it (PostgreSQL ~8 us, SQLite ~2 us: the table row with its content),
     so pages aim at the rows the budget can hold (at the token size of the rows read so
-    far) rather than doubling."""
+    far) rather than doubling from the start."""
 
     MAX_PAGE = 2048
-    MIN_PAGE = 16
+    MIN_PAGE = 32  # below this, a round trip costs more than the rows it saves
     FIRST_PAGE_TOKENS_PER_ROW = 36  # a guess for the first page (a sentence or two)
     CHARS_PER_TOKEN = 4.0  # English text in cl100k_base/o200k_base, roughly
 
@@ -311,23 +311,26 @@ class _PriorityRows(Sequence[_ContextRow]):
         self.session_found: bool | None = rows[0][-1] is not None if rows else None
         self._loaded = [_ContextRow._make(row[:-2]) for row in rows]
         self._chars = sum(len(row.content) for row in self._loaded)
+        self._last_continuation = 0
         self._exhausted = len(rows) < first_page
 
     def _clamp(self, size: float) -> int:
         return max(self.MIN_PAGE, min(int(size), self.MAX_PAGE))
 
     def _next_page_size(self) -> int:
+        """The rows the budget still seems to need; once that guess fell short (the
+        engine also reads rows that do not fit), at least twice the previous page."""
         loaded = len(self._loaded)
         tokens_per_row = max(2.0, (self._chars / loaded + 3) / self.CHARS_PER_TOKEN)
         rows_for_budget = self._max_tokens / tokens_per_row * 1.15 + 8
-        return self._clamp(rows_for_budget - loaded)
+        return self._clamp(max(rows_for_budget - loaded, 2 * self._last_continuation))
 
     def _load_through(self, index: int) -> None:
         while not self._exhausted and len(self._loaded) <= index:
             self._load_page()
 
     def _load_page(self) -> None:
-        size = self._next_page_size()
+        size = self._last_continuation = self._next_page_size()
         if self._stream is not None:
             rows = [row[:-2] for row in self._stream.fetchmany(size)]
         else:
