@@ -101,6 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except BrokenPipeError:
+        # The reader closed the pipe (`memtui sessions | head`): not an error. Point
+        # stdout at /dev/null so the interpreter's final flush stays quiet too.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _run(args: argparse.Namespace) -> int:
     command = args.command
     if command == "demo":
         from memtui.commands.demo import run_demo_command

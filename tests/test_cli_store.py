@@ -80,3 +80,24 @@ def test_corrupt_database_file_is_reported(tmp_path: Path) -> None:
     result = run_memtui("sessions", "--db", f"sqlite:///{path}")
     assert result.returncode == 2
     assert "corrupt" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_reader_closing_the_pipe_early_is_not_an_error(sqlite_url: str) -> None:
+    from memtui.store import SqlStore
+
+    store = SqlStore(sqlite_url)
+    for number in range(200):  # well over a pipe buffer (64 KiB) of JSON
+        store.create_session("piped-agent", metadata={"note": f"{number} " + "x" * 600})
+    store.close()
+    # `memtui sessions --json | head -1`: the reader goes away after one line.
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "memtui", "sessions", "--db", sqlite_url, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert writer.stdout is not None and writer.stderr is not None
+    writer.stdout.readline()
+    writer.stdout.close()
+    stderr = writer.stderr.read().decode()
+    assert writer.wait(timeout=60) == 0
+    assert stderr == ""

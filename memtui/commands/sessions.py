@@ -49,6 +49,8 @@ def run_with_backend(
         print(f"memtui {command}: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise  # `memtui sessions | head`: the CLI's entry point ends quietly
     except Exception as exc:  # never a traceback for the user; say what broke
         print(f"memtui {command}: unexpected error ({type(exc).__name__}: {exc})", file=sys.stderr)
     return EXIT_ERROR
