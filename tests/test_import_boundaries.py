@@ -38,7 +38,7 @@ def test_domain_and_protocol_import_neither_ui_nor_sql_nor_http() -> None:
 
 
 def test_store_with_demo_does_not_import_textual() -> None:
-    loaded = _top_level(_modules_after("import memtui.store, memtui.demo"))
+    loaded = _top_level(_modules_after("from memtui.store import SqlStore; import memtui.demo"))
     assert "textual" not in loaded and "sqlmodel" in loaded
 
 

@@ -15,9 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -27,42 +25,15 @@ CACHE_VERSION = 1
 
 
 def read_store_sessions(db_url: str, limit: int) -> list[Session] | None:
-    """The newest sessions of a SQLite store without importing the store (None: not
-    a SQLite file this can read; open the store instead)."""
+    """The newest sessions of a SQLite store without opening the store (None: not a
+    SQLite file this can read; open the store instead). `memtui.store` imports its
+    SQLModel parts lazily, so this loads only stdlib sqlite3."""
     try:
-        fastpath = _fastpath_module()
-        return fastpath.read_recent_sessions(db_url, limit)  # type: ignore[no-any-return]
+        from memtui.store.fastpath import read_recent_sessions
+
+        return read_recent_sessions(db_url, limit)
     except Exception:  # the fast path is an optimisation: never a reason to fail
         return None
-
-
-def _fastpath_module() -> ModuleType:
-    """`memtui.store.fastpath`, loaded from its file when `memtui.store` is not imported
-    yet: the package's `__init__` imports SqlStore (SQLModel, ~400 ms), the very thing
-    the first frame must not wait for. The module is registered under its own name,
-    so a later `import memtui.store.fastpath` finds this one."""
-    name = "memtui.store.fastpath"
-    module = sys.modules.get(name)
-    if module is not None:
-        return module
-    if "memtui.store" in sys.modules:
-        import importlib
-
-        return importlib.import_module(name)
-    import importlib.util
-
-    path = Path(__file__).resolve().parent.parent / "store" / "fastpath.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    return module
 
 
 def cache_file(target_key: str) -> Path:

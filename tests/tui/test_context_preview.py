@@ -10,8 +10,8 @@ from textual.widgets import ContentSwitcher, Input, ProgressBar, Static, TextAre
 
 from memtui.domain.models import ContextRequest
 from memtui.store import SqlStore
+from memtui.tui.screens.prompt import PromptScreen
 from memtui.tui.widgets.context_preview import ContextPreviewPane
-from memtui.tui.widgets.working_memory_dialogs import TextPromptModal
 from tests.tui.conftest import toasts, wait_until
 
 SIZE = (120, 40)
@@ -158,7 +158,7 @@ async def test_save_to_file_writes_exactly_the_preview(
         await pilot.press("s")
         await settle(pilot)
         prompt = app.screen
-        assert isinstance(prompt, TextPromptModal)
+        assert isinstance(prompt, PromptScreen)
         assert prompt.query_one(Input).value == f"context-{SESSION}.md"
         await pilot.press("enter")
         await settle(pilot)
@@ -174,7 +174,7 @@ async def test_save_to_file_writes_exactly_the_preview(
         await settle(pilot)
         missing = Path(tmp_path / "no/such/dir")
         assert any(f"the directory {missing} does not exist" in n for n in notifications(app))
-        assert isinstance(app.screen, TextPromptModal)
+        assert isinstance(app.screen, PromptScreen)
         assert app.screen.query_one(Input).value == "no/such/dir/context.md"
         assert not missing.exists()
 

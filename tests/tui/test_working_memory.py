@@ -11,14 +11,14 @@ from textual.widgets import Static, TextArea
 from memtui.domain.errors import NotFoundError
 from memtui.domain.models import Capability
 from memtui.store import SqlStore
-from memtui.tui.widgets.working_memory import WorkingMemoryPane, format_value
-from memtui.tui.widgets.working_memory_dialogs import (
+from memtui.tui.screens.confirm import ConfirmScreen
+from memtui.tui.screens.prompt import PromptScreen
+from memtui.tui.screens.working_memory_dialogs import (
     CommitModal,
-    ConfirmModal,
     ConflictModal,
-    TextPromptModal,
     UnsavedEditsModal,
 )
+from memtui.tui.widgets.working_memory import WorkingMemoryPane, format_value
 from tests.tui.conftest import LIVE_POLL, toasts, wait_for_screen, wait_until
 
 SIZE = (120, 40)
@@ -197,7 +197,7 @@ async def test_add_rename_importance_and_delete_a_key(wm_store, make_app, settle
         pane.keys_table.focus()
 
         await pilot.press("a")
-        await wait_for_screen(pilot, TextPromptModal)
+        await wait_for_screen(pilot, PromptScreen)
         await pilot.press(*"open_files", "enter")
         await settle(pilot)
         added = wm_store.get_working_memory(SESSION, "open_files")
@@ -206,7 +206,7 @@ async def test_add_rename_importance_and_delete_a_key(wm_store, make_app, settle
 
         pane.keys_table.focus()
         await pilot.press("r")
-        await wait_for_screen(pilot, TextPromptModal)
+        await wait_for_screen(pilot, PromptScreen)
         await pilot.press(*"files_open", "enter")  # the old name is selected and replaced
         await settle(pilot)
         with pytest.raises(NotFoundError):
@@ -216,14 +216,14 @@ async def test_add_rename_importance_and_delete_a_key(wm_store, make_app, settle
 
         pane.keys_table.focus()
         await pilot.press("i")
-        await wait_for_screen(pilot, TextPromptModal)
+        await wait_for_screen(pilot, PromptScreen)
         await pilot.press(*"0.75", "enter")
         await settle(pilot)
         assert wm_store.get_working_memory(SESSION, "files_open").importance == 0.75
 
         pane.keys_table.focus()
         await pilot.press("i")
-        await wait_for_screen(pilot, TextPromptModal)
+        await wait_for_screen(pilot, PromptScreen)
         await pilot.press(*"1.5", "enter")
         await settle(pilot)
         assert any("not '1.5'" in note for note in notifications(app))
@@ -231,13 +231,13 @@ async def test_add_rename_importance_and_delete_a_key(wm_store, make_app, settle
 
         pane.keys_table.focus()
         await pilot.press("d")
-        await wait_for_screen(pilot, ConfirmModal)
+        await wait_for_screen(pilot, ConfirmScreen)
         await pilot.press("n")  # cancel keeps it
         await settle(pilot)
         assert wm_store.get_working_memory(SESSION, "files_open")
         pane.keys_table.focus()
         await pilot.press("d")
-        await wait_for_screen(pilot, ConfirmModal)
+        await wait_for_screen(pilot, ConfirmScreen)
         await pilot.press("y")
         await settle(pilot)
         with pytest.raises(NotFoundError):
@@ -310,7 +310,7 @@ async def test_a_backend_without_working_memory_gets_a_polite_explanation(
         pane.keys_table.focus()
         await pilot.press("a")
         await settle(pilot)
-        assert not isinstance(app.screen, TextPromptModal)
+        assert not isinstance(app.screen, PromptScreen)
     backend.close()
 
 

@@ -1,34 +1,30 @@
-"""A yes/no confirmation for destructive actions."""
+"""A yes/no confirmation for destructive actions, used by every pane."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.containers import Vertical
 from textual.widgets import Button, Label, Static
 
+from memtui.tui.screens.dialog import DialogScreen, button_row
 
-class ConfirmScreen(ModalScreen[bool]):
-    """Dismisses with True only when the user confirms. Escape or `n` cancels."""
+
+class ConfirmScreen(DialogScreen[bool]):
+    """Dismisses with True only when the user confirms. Escape or `n` cancels; the
+    cancel button has the focus."""
 
     DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical {
-        width: 64; height: auto; max-height: 80%;
-        border: thick $error 80%; background: $surface; padding: 1 2;
-    }
-    ConfirmScreen .title { text-style: bold; color: $error; margin-bottom: 1; }
-    ConfirmScreen .body { margin-bottom: 1; }
-    ConfirmScreen Horizontal { height: auto; align-horizontal: right; }
-    ConfirmScreen Button { margin-left: 2; }
+    ConfirmScreen > Vertical { border: thick $error; }
+    ConfirmScreen .dialog-title { color: $error; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,n", "cancel", "Cancel", id="confirm-cancel"),
-        Binding("y", "confirm", "Yes", id="confirm-yes"),
+        Binding("escape,n", "answer(False)", "Cancel", id="confirm-cancel"),
+        Binding("y", "answer(True)", "Yes", id="confirm-yes"),
     ]
 
     def __init__(self, title: str, body: str, *, confirm_label: str = "Delete") -> None:
@@ -39,21 +35,20 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="title")
-            yield Static(self.body_text, classes="body", markup=False)
-            with Horizontal():
-                yield Button("Cancel (n)", id="cancel")
-                yield Button(f"{self.confirm_label} (y)", id="confirm", variant="error")
+            yield Label(self.title_text, classes="dialog-title", markup=False)
+            yield Static(self.body_text, markup=False)
+            yield button_row(
+                ("confirm-cancel", "Cancel \\[n]", "default"),
+                ("confirm-yes", f"{self.confirm_label} \\[y]", "error"),
+            )
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        self.query_one("#confirm-cancel", Button).focus()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.dismiss(event.button.id == "confirm")
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
-
-    def action_confirm(self) -> None:
-        self.dismiss(True)
+        self.dismiss(event.button.id == "confirm-yes")

@@ -1,33 +1,25 @@
-"""A one-line prompt whose value is validated before the dialog closes."""
+"""A one-line prompt whose value is validated before the dialog closes, used by every
+pane."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from memtui.domain.errors import MemtuiError
+from memtui.tui.screens.dialog import DialogScreen, button_row
 
 
-class PromptScreen(ModalScreen[Any]):
-    """Asks for one value. `parse` turns the text into the result or raises MemtuiError
-    (or ValueError); the message is shown under the input and the text stays as typed."""
-
-    DEFAULT_CSS = """
-    PromptScreen { align: center middle; }
-    PromptScreen > Vertical {
-        width: 64; height: auto; border: thick $accent 80%; background: $surface;
-        padding: 1 2;
-    }
-    PromptScreen .title { text-style: bold; margin-bottom: 1; }
-    PromptScreen .hint { color: $text-muted; }
-    PromptScreen .error { color: $error; height: auto; }
-    """
+class PromptScreen(DialogScreen[Any]):
+    """Asks for one value; enter submits, escape cancels (None). `parse` turns the text
+    into the result or raises MemtuiError (or ValueError); the message is shown under
+    the input and the text stays as typed."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="prompt-cancel"),
@@ -41,6 +33,7 @@ class PromptScreen(ModalScreen[Any]):
         hint: str = "",
         parse: Callable[[str], Any] = str,
         placeholder: str = "",
+        submit_label: str = "OK",
     ) -> None:
         super().__init__()
         self.title_text = title
@@ -48,25 +41,43 @@ class PromptScreen(ModalScreen[Any]):
         self.hint = hint
         self.parse = parse
         self.placeholder = placeholder
+        self.submit_label = submit_label
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="title")
+            yield Label(self.title_text, classes="dialog-title", markup=False)
+            if self.hint:
+                yield Static(self.hint, classes="dialog-hint", markup=False)
             yield Input(self.initial, placeholder=self.placeholder, id="prompt-input")
-            yield Static(self.hint, classes="hint", markup=False)
-            yield Static("", classes="error", id="prompt-error", markup=False)
+            yield Static("", classes="dialog-error", id="prompt-error", markup=False)
+            yield button_row(
+                ("prompt-cancel", "Cancel \\[esc]", "default"),
+                ("prompt-ok", f"{self.submit_label} \\[enter]", "primary"),
+            )
 
     def on_mount(self) -> None:
-        self.query_one(Input).focus()
+        self.query_one("#prompt-input", Input).focus()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
+    def _submit(self, text: str) -> None:
         try:
-            result = self.parse(event.value)
+            result = self.parse(text)
         except (MemtuiError, ValueError) as error:
             self.query_one("#prompt-error", Static).update(str(error))
             return
         self.dismiss(result)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._submit(event.value)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "prompt-ok":
+            self._submit(self.query_one("#prompt-input", Input).value)
+        else:
+            self.dismiss(None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

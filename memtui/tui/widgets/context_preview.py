@@ -38,8 +38,9 @@ from memtui.domain.models import (
     Session,
 )
 from memtui.tui.messages import StoreChanged
+from memtui.tui.screens.confirm import ConfirmScreen
+from memtui.tui.screens.prompt import PromptScreen
 from memtui.tui.widgets.pane import SessionPane
-from memtui.tui.widgets.working_memory_dialogs import ConfirmModal, TextPromptModal
 from memtui.tui.workers import when_alive
 
 DEBOUNCE_SECONDS = 0.3
@@ -497,7 +498,7 @@ system clipboard too. The toast says which.
                         self.action_save_to_file(text)
 
                 self.app.push_screen(
-                    ConfirmModal(
+                    ConfirmScreen(
                         "Overwrite the file?", f"{path} exists.", confirm_label="Overwrite"
                     ),
                     confirmed,
@@ -506,7 +507,7 @@ system clipboard too. The toast says which.
             self._write_worker(path, result, text)
 
         self.app.push_screen(
-            TextPromptModal(
+            PromptScreen(
                 "Save the context to a file",
                 value=default,
                 hint=f"A path, relative to {Path.cwd()}",

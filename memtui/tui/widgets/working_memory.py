@@ -27,16 +27,16 @@ from textual.widgets import ContentSwitcher, DataTable, Label, Static, TextArea
 from memtui.domain.errors import MemtuiError, VersionConflictError
 from memtui.domain.models import Capability, ChangeKind, CommitResult, Session, WorkingMemoryItem
 from memtui.tui.messages import StoreChanged
-from memtui.tui.widgets.pane import SessionPane
-from memtui.tui.widgets.working_memory_dialogs import (
+from memtui.tui.screens.confirm import ConfirmScreen
+from memtui.tui.screens.prompt import PromptScreen
+from memtui.tui.screens.working_memory_dialogs import (
     CommitModal,
     CommitOptions,
-    ConfirmModal,
     ConflictModal,
     ConflictSide,
-    TextPromptModal,
     UnsavedEditsModal,
 )
+from memtui.tui.widgets.pane import SessionPane
 
 # Actions bound to plain letters: they only make sense (and only fire) while the key
 # list, not the JSON editor, has focus.
@@ -632,7 +632,7 @@ The selected session's working memory: each **key** holds a JSON value with an
             self._add_worker(self._session_id, key)
 
         self.app.push_screen(
-            TextPromptModal(
+            PromptScreen(
                 "Add a working-memory key",
                 placeholder="e.g. current_plan",
                 hint="Its value starts as {} and opens in the editor.",
@@ -681,7 +681,7 @@ The selected session's working memory: each **key** holds a JSON value with an
             self._rename_worker(self._session_id, old.key, new_key, old.version)
 
         self.app.push_screen(
-            TextPromptModal(f"Rename {old.key!r}", value=old.key, submit_label="Rename"), chosen
+            PromptScreen(f"Rename {old.key!r}", value=old.key, submit_label="Rename"), chosen
         )
 
     @work(thread=True, group="working-memory-write", exit_on_error=False)
@@ -732,7 +732,7 @@ The selected session's working memory: each **key** holds a JSON value with an
                 self._delete_worker(self._session_id, item.key, item.version)
 
         self.app.push_screen(
-            ConfirmModal(
+            ConfirmScreen(
                 "Delete working-memory key",
                 f"Delete {item.key!r} (v{item.version}) from {self._session_id}?{warning}",
             ),
@@ -785,7 +785,7 @@ The selected session's working memory: each **key** holds a JSON value with an
                 self._importance_worker(self._session_id, item, importance)
 
         self.app.push_screen(
-            TextPromptModal(
+            PromptScreen(
                 f"Importance of {item.key!r}",
                 value=f"{item.importance:g}",
                 hint="From 0 to 1. Commit keeps items at or above its min_importance.",
