@@ -93,9 +93,12 @@ class ConflictModal(ChoiceDialog):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(
-                f"Version conflict on {self._key!r}", classes="dialog-title", id="conflict-title"
+                f"Version conflict on {self._key!r}",
+                classes="dialog-title",
+                id="conflict-title",
+                markup=False,  # keys are user text: `[` must not be read as markup
             )
-            yield Static(self._message, id="conflict-message")
+            yield Static(self._message, id="conflict-message", markup=False)
             with Horizontal(id="conflict-sides"):
                 for side_id, side in (("mine", self._mine), ("theirs", self._theirs)):
                     with Vertical(classes="conflict-side"):
