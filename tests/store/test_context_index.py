@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import event
 
 from memtui.domain.clock import ManualClock
-from memtui.domain.context import render_context, sort_by_priority
+from memtui.domain.context import ContextWindow, render_context, sort_by_priority
 from memtui.domain.errors import InvalidInputError, NotFoundError
 from memtui.domain.models import ContextRequest, MemoryQuery, NewMemory
 from memtui.store import SqlStore
@@ -170,17 +170,15 @@ def test_rows_are_read_only_as_far_as_the_engine_asks(sqlite_url: str, stream: b
     try:
         fill(store, 1000)
         with store.engine.connect() as conn, conn.begin():
-            session = [sql_module.memory_t.c.session_id == SESSION]
+            window = ContextWindow()  # the whole session
             everything = _PriorityRows(
-                conn, session, session_id=SESSION, max_tokens=100, stream=stream
+                conn, window, session_id=SESSION, max_tokens=100, stream=stream
             )
             assert len(everything) == 600 and everything.session_found
             ids = [row.id for row in everything]
             plain = store.list_memories(MemoryQuery(session_id=SESSION, limit=1000)).memories
             assert ids == [m.id for m in sort_by_priority(plain)]
-            partial = _PriorityRows(
-                conn, session, session_id=SESSION, max_tokens=100, stream=stream
-            )
+            partial = _PriorityRows(conn, window, session_id=SESSION, max_tokens=100, stream=stream)
             first_page = len(partial._loaded)
             assert first_page == _PriorityRows.MIN_PAGE  # 100 tokens: a small first page
             second_page = partial._next_page_size()  # sized for the budget, from the rows
@@ -190,9 +188,9 @@ def test_rows_are_read_only_as_far_as_the_engine_asks(sqlite_url: str, stream: b
             assert len(partial._loaded) == first_page + second_page < 600  # nothing more
             partial.close()
             missing = _PriorityRows(
-                conn, session, session_id="sess_gone", max_tokens=100, stream=stream
+                conn, window, session_id="sess_gone", max_tokens=100, stream=stream
             )
-            assert missing.session_found is False and len(missing) == 600
+            assert missing.session_found is None and len(missing) == 0  # no row to say
             missing.close()
     finally:
         store.close()
