@@ -11,8 +11,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from memtui.domain.clock import ManualClock
+
+# Deterministic property tests: the same examples on every run and machine (derandomize
+# seeds each test from its own source), and no example database carried between runs,
+# so CI never fails by chance. A test's own @settings still override max_examples etc.
+settings.register_profile("memtui", derandomize=True, database=None, print_blob=True)
+settings.load_profile("memtui")
 
 # The instant every frozen clock starts at; snapshots depend on it.
 FROZEN_NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)

@@ -28,6 +28,7 @@ DOMAIN_MODULES = [
     "memtui.domain.timewindow",
     "memtui.domain.tokens",
     "memtui.domain.context",
+    "memtui.domain.safe_text",
 ]
 
 
