@@ -72,9 +72,18 @@ class UnsupportedError(MemtuiError):
 
 class BackendUnavailableError(MemtuiError):
     """The store or server cannot be reached right now: unreachable host, timeout,
-    5xx, locked or corrupt database, full disk. Usually worth retrying."""
+    5xx, locked or corrupt database, full disk. Usually worth retrying.
+
+    `message` may name the store (its URL, path, driver's words) for the local user;
+    `public` says the same without them, for clients of `memtui serve`, whose error
+    bodies never name infrastructure (database user, host, database, file paths)."""
 
     http_status = 503
+    GENERIC_PUBLIC = "the store is unavailable right now; try again in a moment"
+
+    def __init__(self, message: str, *, public: str | None = None) -> None:
+        super().__init__(message)
+        self.public = public or self.GENERIC_PUBLIC
 
 
 class AuthError(MemtuiError):

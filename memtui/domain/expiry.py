@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from memtui.domain.errors import InvalidInputError
 from memtui.domain.models import Session, SessionStatus
 
 EXPIRING_SOON = timedelta(hours=1)
+# Expiries stop a year short of datetime's maximum (9999-12-31), so that showing one in
+# any time zone, or adding a countdown to it, can never overflow.
+LATEST_EXPIRY = datetime(9999, 1, 1, tzinfo=UTC)
 EXPIRING_VERY_SOON = timedelta(minutes=10)
 
 
@@ -22,9 +26,20 @@ class Urgency(StrEnum):
 
 def extended_expiry(current: datetime | None, by: timedelta, now: datetime) -> datetime:
     """Extend adds to the current expiry; an expired (or never-expiring) session counts
-    from now."""
+    from now. An expiry at or past LATEST_EXPIRY is an InvalidInputError (field `by`)."""
     base = current if current is not None and current > now else now
-    return base + by
+    try:
+        expiry = base + by
+    except OverflowError:
+        expiry = None
+    if expiry is None or expiry >= LATEST_EXPIRY:
+        raise InvalidInputError(
+            f"extending by {format_duration(by)} would move the expiry past "
+            f"{LATEST_EXPIRY.year - 1}, the latest memtui keeps",
+            field="by",
+            value=str(by),
+        )
+    return expiry
 
 
 def urgency(session: Session, now: datetime) -> Urgency:

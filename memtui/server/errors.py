@@ -12,9 +12,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from memtui.domain.errors import InvalidInputError, MemtuiError, VersionConflictError
+from memtui.domain.errors import (
+    BackendUnavailableError,
+    InvalidInputError,
+    MemtuiError,
+    VersionConflictError,
+)
+from memtui.domain.safe_json import MAX_JSON_DEPTH, deep_json_path
+from memtui.server.responses import StoredDataJSONResponse
 
 log = logging.getLogger("memtui.server")
+
+RETRY_AFTER_SECONDS = 1  # on a 503 from the store: worth retrying soon
 
 STATUS_MESSAGES = {
     400: "bad request",
@@ -27,8 +36,45 @@ STATUS_MESSAGES = {
 }
 
 
+# Where ApiGuard leaves the request body it buffered (for messages about its content).
+RAW_BODY_SCOPE_KEY = "memtui.raw_body"
+
+
+def too_deep_error(body: bytes) -> InvalidInputError:
+    """The 400 for a body nested too deeply for the JSON parser itself, naming the field
+    that is (`metadata`, `memories.3.metadata`, `value`, or the body)."""
+    found = deep_json_path(body)
+    field, depth = found if found is not None else ("", 0)
+    name = field or "body"
+    levels = f" ({depth} levels)" if depth else ""
+    return InvalidInputError(
+        f"{name} is nested more than {MAX_JSON_DEPTH} levels deep{levels}; the limit is "
+        f"{MAX_JSON_DEPTH} levels of objects and lists",
+        field=name,
+    )
+
+
+def parse_json_body(body: bytes) -> Any:
+    """json.loads for a request body: a 400 naming the problem, never a 500."""
+    try:
+        return json.loads(body) if body else None
+    except RecursionError:
+        raise too_deep_error(body) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "json_invalid",
+                    "loc": ("body",),
+                    "msg": str(exc),
+                    "ctx": {"error": str(exc)},
+                }
+            ]
+        ) from exc
+
+
 def error_response(status: int, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": message, **extra}, status_code=status)
+    return StoredDataJSONResponse({"error": message, **extra}, status_code=status)
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> tuple[str, str]:
@@ -81,10 +127,14 @@ def memtui_error_response(exc: MemtuiError) -> JSONResponse:
     if isinstance(exc, VersionConflictError):
         extra["current"] = exc.current.to_json() if exc.current is not None else None
         extra["expected_version"] = exc.expected_version
-    if status >= 500 and status != 501:
-        # Unavailable store etc.: the message is user-facing by contract, keep it.
+    message = exc.message
+    if isinstance(exc, BackendUnavailableError):
+        # The full message (naming the store) goes to the server's log only.
         log.warning("backend unavailable: %s", exc.message)
-    return error_response(status, exc.message, **extra)
+        response = error_response(status, exc.public, **extra)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return error_response(status, message, **extra)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -100,6 +150,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+            # FastAPI's own body parsing gave up on the nesting: say where and why.
+            return memtui_error_response(too_deep_error(request.scope.get(RAW_BODY_SCOPE_KEY, b"")))
         detail = exc.detail
         if not isinstance(detail, str) or detail in ("Not Found", "Method Not Allowed"):
             detail = STATUS_MESSAGES.get(exc.status_code, "error")

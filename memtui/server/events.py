@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import threading
 import time
@@ -23,6 +22,7 @@ from starlette.requests import Request
 
 from memtui.backend import Backend
 from memtui.domain.models import Change
+from memtui.server.responses import dumps_for_client
 
 POLL_INTERVAL_SECONDS = 0.05
 HEARTBEAT_SECONDS = 15.0
@@ -31,7 +31,8 @@ RETRY_MILLISECONDS = 1000
 
 
 def format_event(change: Change) -> str:
-    payload = json.dumps(change.to_json(), separators=(",", ":"), ensure_ascii=False)
+    # ASCII escapes only when needed: a stored lone surrogate cannot be sent as UTF-8.
+    payload = dumps_for_client(change.to_json()).decode("utf-8")
     # json.dumps never emits a raw newline, so the payload is a single data line.
     return f"id: {change.id}\nevent: {change.kind}\ndata: {payload}\n\n"
 

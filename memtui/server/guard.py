@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 
 from memtui.server.auth import KeyStore
+from memtui.server.errors import RAW_BODY_SCOPE_KEY, RETRY_AFTER_SECONDS
 
 log = logging.getLogger("memtui.server")
 
@@ -49,7 +50,9 @@ def api_key_from_headers(headers: Iterable[tuple[bytes, bytes]]) -> str:
     return ""
 
 
-async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+async def _send_json(
+    send: Send, status: int, body: dict[str, Any], headers: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
     payload = json.dumps(body).encode()
     await send(
         {
@@ -58,10 +61,57 @@ async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(payload)).encode()),
+                *headers,
             ],
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+def _is_store_error(exc: BaseException) -> bool:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from memtui.domain.errors import BackendUnavailableError
+
+    return isinstance(exc, SQLAlchemyError | BackendUnavailableError)
+
+
+async def _send_store_error(send: Send, exc: BaseException, doing: str) -> None:
+    """A JSON 503 with Retry-After for a store that failed; its full description (URL,
+    driver's message) goes to the log only. Anything else is a logged generic 500."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from memtui.domain.errors import BackendUnavailableError
+    from memtui.store.errors import to_memtui_error
+
+    error = to_memtui_error(exc, "the store") if isinstance(exc, SQLAlchemyError) else exc
+    if not isinstance(error, BackendUnavailableError):
+        log.error("store error while %s: %s", doing, error)
+        await _send_json(send, 500, {"error": "internal server error"})
+        return
+    log.warning("store unavailable while %s: %s", doing, error.message)
+    retry = (b"retry-after", str(RETRY_AFTER_SECONDS).encode())
+    await _send_json(send, 503, {"error": error.public}, (retry,))
+
+
+def _nul_in_url(scope: Scope) -> dict[str, Any] | None:
+    """A 400 body when the path or a query parameter holds a NUL character: no stored
+    text can (both stores refuse it), and PostgreSQL cannot even compare with one."""
+    if "\x00" in scope.get("path", ""):
+        return {"error": "the URL path contains a NUL character (%00)", "field": "path"}
+    raw: bytes = scope.get("query_string", b"")
+    if b"%00" not in raw and b"\x00" not in raw:
+        return None
+    from urllib.parse import parse_qsl
+
+    for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            field = name.replace("\x00", "\\x00")
+            return {
+                "error": f"query parameter {field} contains a NUL character (%00)",
+                "field": field,
+            }
+    return None
 
 
 def _replaying(message: Message) -> Receive:
@@ -99,13 +149,22 @@ class ApiGuard:
             if not key:
                 await _send_json(send, 401, {"error": "missing API key"})
                 return
-            key_id = self.key_store.verified_recently(key)
-            if key_id is None:
-                key_id = await anyio.to_thread.run_sync(self.key_store.verify, key)
+            try:
+                key_id = self.key_store.verified_recently(key)
+                if key_id is None:
+                    key_id = await anyio.to_thread.run_sync(self.key_store.verify, key)
+            except Exception as exc:  # the key table is in the store: it may be down
+                await _send_store_error(send, exc, "verifying an API key")
+                return
             if key_id is None:
                 await _send_json(send, 401, {"error": "invalid API key"})
                 return
             scope.setdefault("state", {})["api_key_id"] = key_id
+
+        bad_text = _nul_in_url(scope)
+        if bad_text is not None:
+            await _send_json(send, 400, bad_text)
+            return
 
         if scope.get("method") in _BODY_METHODS:
             try:
@@ -130,7 +189,10 @@ class ApiGuard:
             await self.app(scope, receive, tracking_send)
             if self.on_write is not None and scope.get("method") in _BODY_METHODS:
                 self.on_write()
-        except Exception:
+        except Exception as exc:
+            if not started and _is_store_error(exc):
+                await _send_store_error(send, exc, f"{scope.get('method')} {path}")
+                return
             # Log server-side (the traceback holds no secrets: keys never reach routes'
             # locals, only their ids), answer with a generic message.
             log.exception("unhandled error in %s %s", scope.get("method"), path)
@@ -161,6 +223,7 @@ class ApiGuard:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
+        scope[RAW_BODY_SCOPE_KEY] = body  # for error messages about its content
         delivered = False
 
         async def replay() -> Message:

@@ -8,7 +8,6 @@ thread-safe) and return ready JSON built from the domain's `to_json()` shapes. T
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,7 +35,9 @@ from memtui.domain.models import (
     dt_to_json,
 )
 from memtui.server import schemas as s
+from memtui.server.errors import parse_json_body
 from memtui.server.params import parse_cursor, parse_duration, parse_time, split_list
+from memtui.server.responses import StoredDataJSONResponse
 
 DEFAULT_LIST_LIMIT = 100
 DEFAULT_SEARCH_LIMIT = 50
@@ -58,7 +59,7 @@ class ServerContext:
 
 
 def ok(data: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(data, status_code=status)
+    return StoredDataJSONResponse(data, status_code=status)
 
 
 def no_content() -> Response:
@@ -231,20 +232,7 @@ def memtrace_router(ctx: ServerContext) -> APIRouter:
     async def create_memories(request: Request) -> Any:
         import anyio
 
-        body = await request.body()
-        try:
-            payload = json.loads(body) if body else None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise RequestValidationError(
-                [
-                    {
-                        "type": "json_invalid",
-                        "loc": ("body",),
-                        "msg": str(exc),
-                        "ctx": {"error": str(exc)},
-                    }
-                ]
-            ) from exc
+        payload = parse_json_body(await request.body())
         if not isinstance(payload, dict):
             raise InvalidInputError(
                 'the body must be a JSON object: one memory, or {"memories": [...]}'
@@ -650,7 +638,10 @@ def extension_router(ctx: ServerContext) -> APIRouter:
     @router.post(
         "/sessions/{session_id}/extend",
         response_model=s.SessionOut,
-        responses={**NOT_FOUND},
+        responses={
+            **NOT_FOUND,
+            409: {"model": s.ErrorBody, "description": "the session is closed (reopen it first)"},
+        },
         summary="Add time to a session's expiry (1 h left + 6 h = 7 h left)",
     )
     def extend_session(session_id: SessionIdPath, body: s.SessionExtendIn | None = None) -> Any:
@@ -663,7 +654,13 @@ def extension_router(ctx: ServerContext) -> APIRouter:
             by = timedelta(seconds=body.seconds)
         else:
             by = DEFAULT_EXTEND
-        return ok(shapes.session(backend.extend_session(session_id, by)))
+        try:
+            return ok(shapes.session(backend.extend_session(session_id, by)))
+        except InvalidInputError as exc:
+            if exc.field != "by":
+                raise
+            field = "seconds" if body.seconds is not None else "hours"
+            raise InvalidInputError(exc.message, field=field, value=exc.value) from None
 
     @router.delete(
         "/sessions/{session_id}",
@@ -745,7 +742,7 @@ def extension_router(ctx: ServerContext) -> APIRouter:
     def delete_working_memory(
         session_id: SessionIdPath,
         key: KeyPath,
-        expected_version: Annotated[int | None, Query(ge=0)] = None,
+        expected_version: Annotated[int | None, Query(ge=0, le=s.MAX_VERSION)] = None,
     ) -> Any:
         backend.delete_working_memory(session_id, key, expected_version=expected_version)
         return no_content()
@@ -876,7 +873,7 @@ def extension_router(ctx: ServerContext) -> APIRouter:
         summary="The change feed by cursor (a polling alternative to /events)",
     )
     def changes(
-        after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+        after: Annotated[int, Query(ge=0, le=s.MAX_VERSION)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> Any:
         found = backend.changes_since(after, limit=limit + 1)
@@ -923,12 +920,14 @@ def events_route(router: APIRouter, ctx: ServerContext, stop: Any, writes: Any =
             cursor = await anyio.to_thread.run_sync(ctx.backend.latest_change_id)
         else:
             try:
-                cursor = int(raw.strip())
-                if cursor < 0:
+                cursor = int(raw.strip()) if len(raw.strip()) <= 20 else -1
+                if not 0 <= cursor <= s.MAX_VERSION:
                     raise ValueError(raw)
             except ValueError:
+                shown = raw if len(raw) <= 40 else raw[:40] + "…"
                 raise InvalidInputError(
-                    f"Last-Event-ID must be a change id (a whole number >= 0), got {raw!r}",
+                    f"Last-Event-ID must be a change id (a whole number from 0 to "
+                    f"{s.MAX_VERSION}), got {shown!r}",
                     field="last_event_id",
                     value=raw,
                 ) from None

@@ -17,6 +17,8 @@ from memtui.domain.models import ENCODINGS
 
 Order = Literal["asc", "desc"]
 Encoding = Literal[ENCODINGS]  # type: ignore[valid-type]
+# Versions and change ids are 64-bit integers in the store: larger values are 400s.
+MAX_VERSION = 2**62
 SnapshotEventName = Literal["pre_compact", "session_end", "checkpoint"]
 
 # Type names as the store accepts them (letters, digits, '_', '-', '.'; at most 64).
@@ -378,13 +380,16 @@ class WorkingMemoryPutIn(_Request):
     value: Any = Field(description="any JSON value, null included")
     importance: float | None = Field(default=None, ge=0, le=1)
     expected_version: int | None = Field(
-        default=None, ge=0, description="refuse the write unless the item is at this version"
+        default=None,
+        ge=0,
+        le=MAX_VERSION,
+        description="refuse the write unless the item is at this version",
     )
 
 
 class WorkingMemoryRenameIn(_Request):
     new_key: str = Field(min_length=1, max_length=500, pattern=NOT_BLANK)
-    expected_version: int | None = Field(default=None, ge=0)
+    expected_version: int | None = Field(default=None, ge=0, le=MAX_VERSION)
 
 
 class CommitIn(_Request):

@@ -13,7 +13,6 @@ malformed row) returns None, and the caller takes the normal path.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from memtui.domain.models import Session
+from memtui.domain.safe_json import loads_stored
 
 # Schema versions whose `session` table has the columns read below. A new version must
 # be added here on purpose (tests/tui/test_fastpath.py checks the current one is).
@@ -99,7 +99,7 @@ def _session(row: tuple[Any, ...]) -> Session:
         metadata,
         org_id,
     ) = row
-    meta = json.loads(metadata) if metadata is not None else {}
+    meta = loads_stored(metadata) if metadata is not None else {}
     if not isinstance(meta, dict):
         raise TypeError("session metadata is not an object")
     created = _time(created_at)

@@ -97,6 +97,7 @@ from memtui.domain.models import (
     new_session_id,
     new_snapshot_id,
 )
+from memtui.domain.safe_json import loads_stored
 from memtui.store import validation as check
 from memtui.store.errors import is_retryable, to_memtui_error
 from memtui.store.tables import (
@@ -191,6 +192,7 @@ OPEN_THREADS_LIMIT = 100
 # Serialises change-feed appends on PostgreSQL (arbitrary constant: "memtui" in ASCII).
 CHANGE_FEED_LOCK_KEY = 0x6D656D747569
 MAX_PAGE = 10_000
+MAX_VERSION = 2**62  # versions and change ids are 64-bit in the store
 
 
 def _memory(row: Sequence[Any]) -> Memory:
@@ -564,6 +566,7 @@ class SqlStore:
                 pool_pre_ping=True,
                 pool_recycle=1800,
                 connect_args={"connect_timeout": 10},
+                json_deserializer=loads_stored,
             )
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
             raise InvalidInputError(
@@ -585,6 +588,7 @@ class SqlStore:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+            json_deserializer=loads_stored,
             **({"poolclass": StaticPool} if in_memory else {"pool_size": 8, "max_overflow": 8}),
         )
 
@@ -790,8 +794,7 @@ class SqlStore:
         self, name: str, *, description: str = "", config: dict[str, Any] | None = None
     ) -> Agent:
         check.check_text("name", name, max_length=check.MAX_ID_LENGTH)
-        if not isinstance(description, str):
-            raise InvalidInputError("description must be a string", field="description")
+        description = check.check_optional_text("description", description) or ""
         config = check.check_object("config", config)
 
         def op(tx: _Tx) -> Agent:
@@ -968,8 +971,12 @@ class SqlStore:
         metadata = check.check_object("metadata", metadata)
         if ttl is not None:
             check.check_positive_duration("ttl", ttl)
+            if ttl > timedelta(days=365 * 100):
+                raise InvalidInputError(
+                    f"ttl must be at most 100 years, got {ttl}", field="ttl", value=str(ttl)
+                )
         if session_id is not None:
-            check.check_text("session_id", session_id, max_length=check.MAX_ID_LENGTH)
+            check.check_id("session_id", session_id)
         if workspace_id is not None:
             check.check_text("workspace_id", workspace_id, max_length=check.MAX_ID_LENGTH)
 
@@ -1276,6 +1283,16 @@ class SqlStore:
             )
         if query.min_importance is not None:
             check.check_importance(query.min_importance)
+        # Filters are compared as text: a NUL would be a database error on PostgreSQL
+        # (and match nothing on SQLite); refused alike on both, naming the filter.
+        for name in ("agent_id", "session_id", "content_contains"):
+            value = getattr(query, name)
+            if isinstance(value, str):
+                check.check_storable(name, value)
+        for name in ("memory_types", "exclude_types", "event_types", "tags"):
+            for value in getattr(query, name) or ():
+                if isinstance(value, str):
+                    check.check_storable(name, value)
         if query.since and query.until and ensure_utc(query.since) > ensure_utc(query.until):
             raise InvalidInputError(
                 f"since ({query.since.isoformat()}) is after until ({query.until.isoformat()})",
@@ -1482,10 +1499,11 @@ class SqlStore:
         if expected_version is not None and (
             isinstance(expected_version, bool)
             or not isinstance(expected_version, int)
-            or expected_version < 0
+            or not 0 <= expected_version <= MAX_VERSION
         ):
             raise InvalidInputError(
-                f"expected_version must be a whole number >= 0, got {expected_version!r}",
+                f"expected_version must be a whole number from 0 to {MAX_VERSION}, "
+                f"got {expected_version!r}",
                 field="expected_version",
                 value=expected_version,
             )
@@ -1718,8 +1736,7 @@ class SqlStore:
     @staticmethod
     def _checked_snapshot(snapshot: NewSnapshot) -> dict[str, Any]:
         check.check_snapshot_event(snapshot.event)
-        if snapshot.project_path is not None and not isinstance(snapshot.project_path, str):
-            raise InvalidInputError("project_path must be a string", field="project_path")
+        check.check_optional_text("project_path", snapshot.project_path)
         return {
             "event": snapshot.event,
             "project_path": snapshot.project_path,
@@ -1936,6 +1953,16 @@ class SqlStore:
         )
 
     def changes_since(self, cursor: int, *, limit: int = 1000) -> list[Change]:
+        if (
+            isinstance(cursor, bool)
+            or not isinstance(cursor, int)
+            or not 0 <= cursor <= MAX_VERSION
+        ):  # noqa: E501
+            raise InvalidInputError(
+                f"change cursor must be a whole number from 0 to {MAX_VERSION}, got {cursor!r}",
+                field="after",
+                value=cursor,
+            )
         if isinstance(cursor, bool) or not isinstance(cursor, int) or cursor < 0:
             raise InvalidInputError(
                 f"cursor must be a whole number >= 0, got {cursor!r}", field="cursor"

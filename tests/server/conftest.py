@@ -16,6 +16,7 @@ import pytest
 
 from memtui.domain.clock import FileClock
 from tests.helpers.live_server import LiveServer, start_live_server
+from tests.helpers.postgres import skip_or_fail_without_postgres, throwaway_database
 
 # The instant server clocks start at in tests that control time.
 CLOCK_START = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
@@ -49,6 +50,14 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     yield start
     for live in started:
         live.stop()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL database for one test (skips, or fails in CI, without one)."""
+    skip_or_fail_without_postgres()
+    with throwaway_database("memtui_server") as url:
+        yield url
 
 
 @pytest.fixture
