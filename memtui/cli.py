@@ -12,29 +12,50 @@ from collections.abc import Sequence
 
 from memtui import __version__
 
-
-def _add_backend_options(parser: argparse.ArgumentParser, *, default: object = None) -> None:
-    """`default=argparse.SUPPRESS` on subcommands: otherwise a subcommand's default None
-    would overwrite the value of `memtui --db URL <command>`."""
-    parser.add_argument(
+# The options every command takes, before or after the command name (`memtui --db URL
+# keys create`, `memtui keys --db URL create` and `memtui keys create --db URL` are one).
+GLOBAL_OPTIONS: tuple[tuple[str, str, str], ...] = (
+    (
         "--db",
-        metavar="URL",
-        default=default,
-        help="SQLAlchemy URL of the store (default: a SQLite file in your data directory; "
+        "URL",
+        "SQLAlchemy URL of the store (default: a SQLite file in your data directory; "
         "env MEMTUI_DB)",
-    )
-    parser.add_argument(
+    ),
+    (
         "--server",
-        metavar="URL",
-        default=default,
-        help="use a memtui/Memtrace server over HTTP instead of a local store (env MEMTUI_SERVER)",
+        "URL",
+        "use a memtui/Memtrace server over HTTP instead of a local store (env MEMTUI_SERVER)",
+    ),
+    ("--api-key", "KEY", "API key for --server (env MEMTUI_API_KEY)"),
+)
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
+    """On the top-level parser the defaults are None; on every subcommand they are
+    SUPPRESS, so a subcommand that was not given an option keeps what an earlier
+    position set (`memtui --db URL sessions`) instead of overwriting it with None."""
+    default = None if top_level else argparse.SUPPRESS
+    group = parser.add_argument_group("global options (before or after the command)")
+    for flag, metavar, help_text in GLOBAL_OPTIONS:
+        group.add_argument(flag, metavar=metavar, default=default, help=help_text)
+    group.add_argument(
+        "--version",
+        action="version",
+        version=f"memtui {__version__}",
+        help="print the version and exit",
     )
-    parser.add_argument(
-        "--api-key",
-        metavar="KEY",
-        default=default,
-        help="API key for --server (env MEMTUI_API_KEY)",
-    )
+
+
+class _Commands:
+    """Adds subcommands that all take the global options."""
+
+    def __init__(self, parent: argparse.ArgumentParser, dest: str, **kwargs: object) -> None:
+        self._sub = parent.add_subparsers(dest=dest, **kwargs)  # type: ignore[arg-type]
+
+    def add(self, name: str, **kwargs: object) -> argparse.ArgumentParser:
+        parser = self._sub.add_parser(name, **kwargs)  # type: ignore[arg-type]
+        _add_global_options(parser, top_level=False)
+        return parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,29 +64,25 @@ def build_parser() -> argparse.ArgumentParser:
         description="Inspect and manage what AI agents remember. "
         "With no command, opens the terminal UI.",
     )
-    parser.add_argument("--version", action="version", version=f"memtui {__version__}")
-    _add_backend_options(parser)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_global_options(parser, top_level=True)
+    commands = _Commands(parser, "command", metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="fill the store with realistic demo data")
-    _add_backend_options(demo, default=argparse.SUPPRESS)
+    demo = commands.add("demo", help="fill the store with realistic demo data")
     demo.add_argument(
         "--open", action="store_true", help="open the terminal UI on the store afterwards"
     )
 
-    sessions = sub.add_parser("sessions", help="list sessions with their time left")
-    _add_backend_options(sessions, default=argparse.SUPPRESS)
+    sessions = commands.add("sessions", help="list sessions with their time left")
     sessions.add_argument("--agent", metavar="AGENT_ID", help="only this agent's sessions")
     sessions.add_argument(
         "--status", choices=["active", "closed", "expired"], help="only sessions in this state"
     )
     sessions.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
-    context = sub.add_parser(
+    context = commands.add(
         "context",
         help="print a session's LLM-ready context (markdown to stdout, token count to stderr)",
     )
-    _add_backend_options(context, default=argparse.SUPPRESS)
     context.add_argument("session_id", metavar="SESSION_ID")
     context.add_argument("--since", help="relative (30m, 2h, 7d, 1w) or ISO 8601")
     context.add_argument("--until", help="relative (30m, 2h, 7d, 1w) or ISO 8601")
@@ -76,24 +93,18 @@ def build_parser() -> argparse.ArgumentParser:
     context.add_argument("--encoding", choices=["cl100k_base", "o200k_base"], default="cl100k_base")
     context.add_argument("--copy", action="store_true", help="also copy it to the clipboard")
 
-    serve = sub.add_parser("serve", help="run the Memtrace-compatible HTTP server")
-    serve.add_argument(
-        "--db", metavar="URL", default=argparse.SUPPRESS, help="SQLAlchemy URL of the store"
-    )
+    serve = commands.add("serve", help="run the Memtrace-compatible HTTP server on a local store")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=9100)
     # Test double for clients' capability detection: only Memtrace v1, Memtrace's shapes.
     serve.add_argument("--plain-memtrace", action="store_true", help=argparse.SUPPRESS)
 
-    keys = sub.add_parser("keys", help="manage the server's API keys")
-    keys.add_argument(
-        "--db", metavar="URL", default=argparse.SUPPRESS, help="SQLAlchemy URL of the store"
-    )
-    keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
-    keys_create = keys_sub.add_parser("create", help="create a key and print it once")
+    keys = commands.add("keys", help="manage the server's API keys (in a local store)")
+    actions = _Commands(keys, "keys_command", metavar="ACTION", required=True)
+    keys_create = actions.add("create", help="create a key and print it once")
     keys_create.add_argument("--name", default="", help="a label to recognise the key by")
-    keys_sub.add_parser("list", help="list keys (masked)")
-    keys_revoke = keys_sub.add_parser("revoke", help="revoke a key")
+    actions.add("list", help="list keys (masked)")
+    keys_revoke = actions.add("revoke", help="revoke a key")
     keys_revoke.add_argument("key_id", metavar="KEY_ID")
     return parser
 

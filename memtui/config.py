@@ -44,9 +44,14 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir(APP_NAME))
 
 
+def default_db_path() -> Path:
+    """The default store's file: the only database whose directory memtui creates."""
+    return data_dir() / DEFAULT_DB_FILE_NAME
+
+
 def default_db_url() -> str:
     """A SQLite file in the user's data directory (created on first use)."""
-    return f"sqlite:///{data_dir() / DEFAULT_DB_FILE_NAME}"
+    return f"sqlite:///{default_db_path()}"
 
 
 def config_path() -> Path:

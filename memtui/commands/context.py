@@ -3,8 +3,9 @@
 The markdown goes to stdout exactly as the engine built it (UTF-8, nothing added), so
 `memtui context … | llm` sends precisely what was counted; the token summary goes to
 stderr. Exit codes: 0 ok; 2 an error (bad --since, unknown session or type, unreachable
-store…), one line on stderr and nothing on stdout; 1 when `--copy` finds no clipboard:
-the context was still printed to stdout, only the copy failed.
+store…), one line on stderr and nothing on stdout. A failed `--copy` (no clipboard here)
+is an error too, exit 2, but the context was already written to stdout, so a pipe still
+gets it; only the copy failed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from memtui.domain.errors import MemtuiError
 from memtui.domain.models import ContextRequest, ContextResult
 
 EXIT_ERROR = 2
-EXIT_COPY_FAILED = 1
 
 
 def _type_list(text: str | None) -> tuple[str, ...]:
@@ -92,7 +92,6 @@ def run_context_command(args: argparse.Namespace) -> int:
         try:
             copy_to_system_clipboard(result.context)
         except MemtuiError as exc:
-            print(f"memtui context: {exc}", file=sys.stderr)
-            return EXIT_COPY_FAILED
+            return _fail(str(exc))
         print("copied to the clipboard", file=sys.stderr)
     return 0

@@ -29,5 +29,5 @@ def run_demo_command(args: argparse.Namespace) -> int:
         from memtui.commands.tui import run_tui_command
     except ImportError:
         print("memtui demo: the terminal UI is not available in this build", file=sys.stderr)
-        return 1
+        return 2
     return run_tui_command(args)

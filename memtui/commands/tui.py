@@ -25,5 +25,5 @@ def run_tui_command(args: argparse.Namespace) -> int:
     app.run()
     if app.fatal_error:
         print(f"memtui: {app.fatal_error}", file=sys.stderr)
-        return 1
+        return 2
     return app.return_code or 0

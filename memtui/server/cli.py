@@ -92,6 +92,23 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
+def _masked(url: str) -> str:
+    """The URL without its password (`postgresql://me:***@host/db`)."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def _client_option_given(args: argparse.Namespace, command: str) -> int | None:
+    """`serve` and `keys` work on a local store: a --server or --api-key given to them
+    would be silently ignored, so it is an error that says what to use instead."""
+    for flag, value in (("--server", args.server), ("--api-key", args.api_key)):
+        if value:
+            return _fail(
+                f"{command}: {flag} does not apply here: {command} works on a local store; "
+                "give it with --db URL"
+            )
+    return None
+
+
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP matters: asyncio turns on TCP_NODELAY only for sockets that say
@@ -111,6 +128,9 @@ def run_serve_command(args: argparse.Namespace) -> int:
     from memtui.domain.clock import clock_from_environment
     from memtui.domain.errors import MemtuiError
 
+    refused = _client_option_given(args, "serve")
+    if refused is not None:
+        return refused
     host: str = args.host
     port: int = args.port
     plain = bool(getattr(args, "plain_memtrace", False))
@@ -125,7 +145,7 @@ def run_serve_command(args: argparse.Namespace) -> int:
     except MemtuiError as exc:
         return _fail(f"cannot open the store: {exc}")
     except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
-        return _fail(f"cannot open the store {db_url!r}: {exc}")
+        return _fail(f"cannot open the store {_masked(db_url)!r}: {exc}")
 
     try:
         sock = _bind(host, port)
@@ -151,6 +171,9 @@ def _serve(store: Any, sock: socket.socket, *, host: str, plain: bool, clock: An
     from memtui.store.expiry_events import ExpiryWatcher
 
     key_store = KeyStore(store.engine, clock=clock)
+    keys_hint = "memtui keys create"
+    if store.url_text != default_db_url():
+        keys_hint += f" --db {_masked(store.url_text)}"
     if not key_store.list():
         admin = key_store.create("admin")
         print(
@@ -158,7 +181,7 @@ def _serve(store: Any, sock: socket.socket, *, host: str, plain: bool, clock: An
             "it will NOT be shown again.\n"
             f"  key id:  {admin.info.id}\n"
             f"  API key: {admin.key}\n"
-            "  (more keys: memtui keys create --db …)",
+            f"  (more keys: {keys_hint})",
             flush=True,
         )
 
@@ -212,13 +235,16 @@ def run_keys_command(args: argparse.Namespace) -> int:
     from memtui.domain.errors import MemtuiError, NotFoundError
     from memtui.server.auth import KeyStore
 
+    refused = _client_option_given(args, "keys")
+    if refused is not None:
+        return refused
     db_url = resolve_db_url(args.db)
     try:
         key_store = KeyStore.open(db_url)
     except MemtuiError as exc:
         return _fail(f"cannot open the store: {exc}")
     except Exception as exc:  # noqa: BLE001
-        return _fail(f"cannot open the store {db_url!r}: {exc}")
+        return _fail(f"cannot open the store {_masked(db_url)!r}: {exc}")
     try:
         action = args.keys_command
         if action == "create":
@@ -253,12 +279,12 @@ def run_keys_command(args: argparse.Namespace) -> int:
             try:
                 info = key_store.revoke(args.key_id)
             except NotFoundError as exc:
-                return _fail(str(exc), 1)
+                return _fail(str(exc))
             print(f"Revoked API key {info.id} ({info.prefix}).")
             return 0
         return _fail(f"unknown keys action {action!r}")
     except MemtuiError as exc:
-        return _fail(str(exc), 1)
+        return _fail(str(exc))
     finally:
         key_store.close()
 

@@ -52,7 +52,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import NullType
 
-from memtui.config import default_db_url
+from memtui.config import default_db_path, default_db_url
 from memtui.domain.clock import Clock, ensure_utc, utc_now
 from memtui.domain.errors import (
     BackendUnavailableError,
@@ -508,6 +508,28 @@ class _Tx:
         )
 
 
+def _ensure_parent_directory(path: Path) -> None:
+    """Only the default store's directory is created. A missing directory in a path the
+    user gave (`--db`, MEMTUI_DB, the config file) is most likely a typo: refuse it and
+    create nothing, rather than an empty store that reports "no sessions"."""
+    parent = path.parent
+    if parent.is_dir():
+        return
+    if path.absolute() != default_db_path().expanduser().absolute():
+        raise InvalidInputError(
+            f"the directory {str(parent)!r} of the database {path.name!r} does not exist "
+            "(check the path, or create the directory first)",
+            field="db",
+            value=str(path),
+        )
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackendUnavailableError(
+            f"cannot create the directory for the database {path}: {exc.strerror}"
+        ) from exc
+
+
 class SqlStore:
     """The SQLModel store. Thread-safe: share one instance between threads."""
 
@@ -578,12 +600,7 @@ class SqlStore:
         in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
         if not in_memory:
             path = Path(database).expanduser()
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise BackendUnavailableError(
-                    f"cannot create the directory for the database {path}: {exc.strerror}"
-                ) from exc
+            _ensure_parent_directory(path)
             url = url.set(database=str(path))
         engine = create_engine(
             url,

@@ -157,7 +157,7 @@ def test_copy_without_a_clipboard_says_so_and_exits_nonzero(seeded_db: str) -> N
         timeout=60,
     )
     stderr = done.stderr.decode()
-    assert done.returncode == 1
+    assert done.returncode == 2  # an error, as for every CLI error
     assert NO_CLIPBOARD_MESSAGE in stderr
     assert "Traceback" not in stderr
     # The context still reached stdout, so a pipe gets it even when the copy fails.

@@ -46,7 +46,7 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
     assert "revoked" in row
 
     unknown = memtui("keys", "--db", db, "revoke", "key_nope")
-    assert unknown.returncode == 1 and "key_nope" in unknown.stderr
+    assert unknown.returncode == 2 and "key_nope" in unknown.stderr
     assert "Traceback" not in unknown.stderr
 
 
