@@ -63,10 +63,24 @@ def test_default_database_is_created_in_the_data_dir(isolated_dirs: Path) -> Non
     assert (isolated_dirs / "data" / "memtui.db").is_file()
 
 
-def test_parent_directories_are_created(tmp_path: Path) -> None:
+def test_the_default_stores_parent_directories_are_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "deep" / "er"
+    monkeypatch.setenv("MEMTUI_DATA_DIR", str(data))
+    SqlStore().close()
+    assert (data / "memtui.db").is_file()
+
+
+def test_a_missing_directory_in_an_explicit_path_is_refused_and_nothing_created(
+    tmp_path: Path,
+) -> None:
+    """A typo'd --db (issue 9, item 4): a clear error naming the field, no directory."""
     path = tmp_path / "deep" / "er" / "store.db"
-    SqlStore(f"sqlite:///{path}").close()
-    assert path.is_file()
+    with pytest.raises(InvalidInputError, match="does not exist") as raised:
+        SqlStore(f"sqlite:///{path}")
+    assert raised.value.field == "db"
+    assert not (tmp_path / "deep").exists()
 
 
 def test_failed_batch_leaves_no_rows_and_no_changes(store: SqlStore, sqlite_url: str) -> None:
