@@ -21,6 +21,10 @@ from memtui.domain.clock import ManualClock
 settings.register_profile("memtui", derandomize=True, database=None, print_blob=True)
 settings.load_profile("memtui")
 
+# The real MemoryLayer server and client (a cached Python 3.12 venv): fixtures
+# `memorylayer_venv`, `memorylayer_server`, `memorylayer_server_factory`.
+pytest_plugins = ["tests.helpers.memorylayer"]
+
 # The instant every frozen clock starts at; snapshots depend on it.
 FROZEN_NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
 
