@@ -29,6 +29,7 @@ DOMAIN_MODULES = [
     "memtui.domain.tokens",
     "memtui.domain.context",
     "memtui.domain.safe_text",
+    "memtui.domain.filters",
 ]
 
 

@@ -10,8 +10,7 @@ and fetched in a thread worker, so scrolling never waits on the store.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.segment import Segment
@@ -28,7 +27,8 @@ from textual.strip import Strip
 from textual.widgets import Input, Static
 
 from memtui.domain.clock import ensure_utc
-from memtui.domain.errors import InvalidInputError, MemtuiError
+from memtui.domain.errors import MemtuiError
+from memtui.domain.filters import MemoryFilter as TimelineFilter
 from memtui.domain.models import (
     ERROR_EVENT_TYPE,
     Capability,
@@ -57,87 +57,6 @@ TYPE_COLORS = {
     "session": "#e5c07b",
 }
 OTHER_TYPE_COLOR = "#56b6c2"
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineFilter:
-    """Parsed from the filter line:
-    `type:decision,entity -type:session tag:auth event:error since:2h until:1h imp:0.5 text`."""
-
-    memory_types: tuple[str, ...] = ()
-    exclude_types: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    event_types: tuple[str, ...] = ()
-    since: datetime | None = None
-    until: datetime | None = None
-    min_importance: float | None = None
-    text: str = ""
-
-    @classmethod
-    def parse(cls, line: str, now: datetime) -> TimelineFilter:
-        from memtui.domain.timewindow import parse_time_bound
-
-        types: list[str] = []
-        excluded: list[str] = []
-        tags: list[str] = []
-        events_: list[str] = []
-        since = until = None
-        importance = None
-        words: list[str] = []
-        for token in line.split():
-            key, sep, value = token.partition(":")
-            key = key.lower()
-            values = [v for v in value.split(",") if v]
-            if not sep or key not in {"type", "-type", "tag", "event", "since", "until", "imp"}:
-                words.append(token)
-            elif key == "type":
-                types.extend(values)
-            elif key == "-type":
-                excluded.extend(values)
-            elif key == "tag":
-                tags.extend(values)
-            elif key == "event":
-                events_.extend(values)
-            elif key == "since":
-                since = parse_time_bound(value, now=now, field="since")
-            elif key == "until":
-                until = parse_time_bound(value, now=now, field="until")
-            elif key == "imp":
-                try:
-                    importance = float(value)
-                except ValueError as error:
-                    raise InvalidInputError(
-                        f"imp: {value!r} is not a number between 0 and 1",
-                        field="imp",
-                        value=value,
-                    ) from error
-        return cls(
-            tuple(types),
-            tuple(excluded),
-            tuple(tags),
-            tuple(events_),
-            since,
-            until,
-            importance,
-            " ".join(words),
-        )
-
-    def apply(self, query: MemoryQuery) -> MemoryQuery:
-        return replace(
-            query,
-            memory_types=self.memory_types,
-            exclude_types=self.exclude_types,
-            tags=self.tags,
-            event_types=self.event_types,
-            since=self.since,
-            until=self.until,
-            min_importance=self.min_importance,
-            content_contains=self.text or None,
-        )
-
-    @property
-    def active(self) -> bool:
-        return self != TimelineFilter()
 
 
 class TimelineView(ScrollView, can_focus=True):
