@@ -37,7 +37,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,6 +49,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.helpers.live_server import free_port
 
 PINNED = ("memorylayer-server==0.2.0", "memorylayer-client==0.2.1", "pysqlite3==0.6.1")
 REQUIRE_ENV = "MEMTUI_REQUIRE_MEMORYLAYER"
@@ -220,12 +221,6 @@ def build_info(venv: Path) -> dict[str, Any]:
 
 
 # --- the server -----------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class MemoryLayerServer:
