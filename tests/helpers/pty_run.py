@@ -52,13 +52,18 @@ class PtyApp:
         os.close(slave)
         self._output = bytearray()
 
-    def _read(self, timeout: float) -> None:
+    def _read(self, timeout: float) -> bool:
+        """Reads what is there (waiting up to `timeout`); False once nothing more came."""
         ready, _, _ = select.select([self._master], [], [], timeout)
-        if ready:
-            try:
-                self._output += os.read(self._master, 65536)
-            except OSError:  # the child closed the terminal
-                time.sleep(timeout)
+        if not ready:
+            return False
+        try:
+            chunk = os.read(self._master, 65536)
+        except OSError:  # the child closed the terminal: everything has been read
+            time.sleep(0.05)
+            return False
+        self._output += chunk
+        return bool(chunk)
 
     def screen_text(self) -> str:
         return _ESCAPES.sub(b"", bytes(self._output)).decode("utf-8", errors="replace")
@@ -82,8 +87,10 @@ class PtyApp:
         deadline = time.monotonic() + timeout
         while self.process.poll() is None and time.monotonic() < deadline:
             self._read(0.1)
-        self._read(0.2)
-        return self.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        code = self.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        while self._read(0.2):  # drain what it wrote last (the CLI's stderr line)
+            pass
+        return code
 
     def close(self) -> None:
         if self.process.poll() is None:
