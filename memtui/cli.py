@@ -8,9 +8,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from memtui import __version__
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr with exit code 2, like every other error:
+    `memtui wm set: error: the following arguments are required: KEY (see memtui wm set
+    --help)`. Subcommand parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
 
 # The options every command takes, before or after the command name (`memtui --db URL
 # keys create`, `memtui keys --db URL create` and `memtui keys create --db URL` are one).
@@ -58,8 +69,129 @@ class _Commands:
         return parser
 
 
+AddCommand = Callable[..., argparse.ArgumentParser]
+FILTER_HELP = (
+    "filter words, as in the timeline: type:decision,entity -type:session tag:auth "
+    "event:error since:2h until:30m imp:0.5, and free text (case-insensitive)"
+)
+
+
+def _json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _add_pane_commands(add: AddCommand) -> None:
+    """One command per TUI pane, for scripts and agents: every one takes --json and the
+    global --db/--server options."""
+    memories = add(
+        "memories",
+        help="list a session's (or an agent's) memories, newest first, with the timeline's filters",
+        description="List memories newest first. Give a SESSION, or --agent for all of an "
+        "agent's memories, then filter words as in the timeline. A negated word "
+        "(-type:x) works anywhere.",
+        epilog="example: memtui memories sess_1 type:decision -type:session since:2h login",
+    )
+    memories.add_argument(
+        "words",
+        nargs="*",
+        metavar="SESSION|FILTER",
+        help="the SESSION (unless --agent), then " + FILTER_HELP,
+    )
+    memories.add_argument("--agent", metavar="AGENT", help="all memories of this agent")
+    memories.add_argument("--limit", type=int, default=50, metavar="N", help="at most N (50)")
+    memories.add_argument(
+        "--after", metavar="CURSOR", help="continue after this cursor (next_cursor in --json)"
+    )
+    memories.add_argument(
+        "--order", choices=["desc", "asc"], default="desc", help="desc: newest first"
+    )
+    _json_option(memories)
+
+    search = add("search", help="find memories whose content contains QUERY")
+    search.add_argument("query", metavar="QUERY")
+    search.add_argument("--agent", metavar="AGENT", help="only this agent's memories")
+    search.add_argument("--session", metavar="SESSION", help="only this session's memories")
+    search.add_argument("--limit", type=int, default=20, metavar="N", help="at most N (20)")
+    _json_option(search)
+
+    wm = add("wm", help="list, read, write or delete a session's working memory")
+    actions = _Commands(wm, "wm_command", metavar="ACTION", required=True)
+    for name, help_text in (
+        ("list", "list the keys with their versions and values"),
+        ("get", "print a key's value as JSON"),
+        ("set", "set a key to a JSON value (from VALUE, or stdin with '-' or no VALUE)"),
+        ("rm", "delete a key"),
+    ):
+        action = actions.add(name, help=help_text)
+        action.add_argument("session_id", metavar="SESSION")
+        if name != "list":
+            action.add_argument("key", metavar="KEY")
+        if name == "set":
+            action.add_argument(
+                "value", nargs="?", metavar="VALUE|-", help="JSON; '-' or none: stdin"
+            )
+            action.add_argument("--importance", type=float, metavar="X", help="0 to 1")
+        if name in ("set", "rm"):
+            action.add_argument(
+                "--expected-version",
+                type=int,
+                metavar="N",
+                help="only if the key is at version N (0: only if it does not exist)",
+            )
+        _json_option(action)
+
+    snapshots = add("snapshots", help="list a session's snapshots, newest first")
+    snapshots.add_argument("session_id", metavar="SESSION")
+    _json_option(snapshots)
+
+    briefing = add("briefing", help="active sessions, open threads and recent activity")
+    briefing.add_argument("--agent", metavar="AGENT", help="only this agent (default: all)")
+    briefing.add_argument(
+        "--lookback", default="24h", metavar="DURATION", help="recent activity window (24h)"
+    )
+    _json_option(briefing)
+
+    extend = add("extend", help="add time to a session's expiry (default 6h)")
+    extend.add_argument("session_id", metavar="SESSION")
+    extend.add_argument(
+        "duration", nargs="?", default="6h", metavar="DURATION", help="e.g. 6h, 30m, 1d"
+    )
+    _json_option(extend)
+
+    close = add("close", help="close a session (its memories stay)")
+    close.add_argument("session_id", metavar="SESSION")
+    _json_option(close)
+
+    new = add("new", help="start a session for AGENT and print its id")
+    new.add_argument("agent", metavar="AGENT")
+    new.add_argument(
+        "--ttl", metavar="DURATION", help="time until it expires (default 6h; 'never')"
+    )
+    new.add_argument("--workspace", metavar="NAME", help="a workspace label for the session")
+    _json_option(new)
+
+
+# command -> "module:function", imported only when that command runs
+_RUNNERS = {
+    "demo": "memtui.commands.demo:run_demo_command",
+    "sessions": "memtui.commands.sessions:run_sessions_command",
+    "context": "memtui.commands.context:run_context_command",
+    "memories": "memtui.commands.memories:run_memories_command",
+    "search": "memtui.commands.search:run_search_command",
+    "wm": "memtui.commands.wm:run_wm_command",
+    "snapshots": "memtui.commands.snapshots:run_snapshots_command",
+    "briefing": "memtui.commands.briefing:run_briefing_command",
+    "extend": "memtui.commands.lifecycle:run_extend_command",
+    "close": "memtui.commands.lifecycle:run_close_command",
+    "new": "memtui.commands.lifecycle:run_new_command",
+    "serve": "memtui.server.cli:run_serve_command",
+    "keys": "memtui.server.cli:run_keys_command",
+    None: "memtui.commands.tui:run_tui_command",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="memtui",
         description="Inspect and manage what AI agents remember. "
         "With no command, opens the terminal UI.",
@@ -93,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     context.add_argument("--encoding", choices=["cl100k_base", "o200k_base"], default="cl100k_base")
     context.add_argument("--copy", action="store_true", help="also copy it to the clipboard")
 
+    _add_pane_commands(commands.add)
+
     serve = commands.add("serve", help="run the Memtrace-compatible HTTP server on a local store")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=9100)
@@ -111,7 +245,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        # `memtui memories S -type:session`: argparse takes a negated filter word for an
+        # unknown option; anywhere else an unknown argument is an error.
+        words = None
+        if args.command == "memories":
+            from memtui.commands.memories import filter_words_from_extras
+
+            words = filter_words_from_extras(extras)
+        if words is None:
+            parser.error(f"unrecognized arguments: {' '.join(extras)}")
+        args.words = [*args.words, *words]
     try:
         return _run(args)
     except BrokenPipeError:
@@ -124,30 +269,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    command = args.command
-    if command == "demo":
-        from memtui.commands.demo import run_demo_command
+    import importlib
 
-        return run_demo_command(args)
-    if command == "sessions":
-        from memtui.commands.sessions import run_sessions_command
-
-        return run_sessions_command(args)
-    if command == "context":
-        from memtui.commands.context import run_context_command
-
-        return run_context_command(args)
-    if command == "serve":
-        from memtui.server.cli import run_serve_command
-
-        return run_serve_command(args)
-    if command == "keys":
-        from memtui.server.cli import run_keys_command
-
-        return run_keys_command(args)
-    from memtui.commands.tui import run_tui_command
-
-    return run_tui_command(args)
+    module_name, function_name = _RUNNERS[args.command].split(":")
+    run: Callable[[argparse.Namespace], int] = getattr(
+        importlib.import_module(module_name), function_name
+    )
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ DOMAIN_MODULES = [
     "memtui.domain.context",
     "memtui.domain.safe_text",
     "memtui.domain.filters",
+    "memtui.domain.actor",
+    "memtui.domain.views",
 ]
 
 
@@ -46,4 +48,18 @@ def test_store_with_demo_does_not_import_textual() -> None:
 
 def test_cli_entry_point_is_light() -> None:
     loaded = _top_level(_modules_after("import memtui.cli; memtui.cli.build_parser()"))
-    assert not {"textual", "sqlmodel", "sqlalchemy", "httpx", "tiktoken"} & loaded
+    heavy = {"textual", "sqlmodel", "sqlalchemy", "httpx", "tiktoken", "mcp", "pydantic", "anyio"}
+    assert not heavy & loaded
+
+
+def test_the_pane_commands_talk_only_to_the_backend() -> None:
+    """Neither knows which store or client it runs on: no SQL, HTTP client or UI."""
+    modules = [
+        "memtui.search",
+        *(
+            f"memtui.commands.{name}"
+            for name in ("memories", "search", "wm", "snapshots", "briefing", "lifecycle")
+        ),
+    ]
+    loaded = _top_level(_modules_after("import " + ", ".join(modules)))
+    assert not {"textual", "sqlmodel", "sqlalchemy", "httpx", "fastapi", "tiktoken"} & loaded

@@ -104,9 +104,14 @@ def run_sessions_command(args: argparse.Namespace) -> int:
             whose = f" for agent {args.agent!r}" if args.agent else ""
             print(f"No{which} sessions{whose} in {backend.describe()}.")
             return 0
+        from memtui.commands.output import Printer
+
         headers = ["AGENT", "SESSION", "STATUS", "TIME LEFT", "EXPIRES (local)"]
         names = {agent.id: agent.name for agent in backend.list_agents()}
-        print(render_table(headers, session_rows(sessions, now, names)))
+        # Stored names and ids: escape sequences shown, not obeyed, on a terminal.
+        printer = Printer()
+        rows = [[printer.line(cell) for cell in row] for row in session_rows(sessions, now, names)]
+        printer.write(render_table(headers, rows))
         return 0
 
     return int(run_with_backend("sessions", args, work))
