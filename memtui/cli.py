@@ -171,6 +171,23 @@ def _add_pane_commands(add: AddCommand) -> None:
     _json_option(new)
 
 
+def _add_mcp_command(add: AddCommand) -> None:
+    mcp = add(
+        "mcp",
+        help="serve memtui's tools to agents over MCP (stdio, or streamable HTTP with --http)",
+        description="Serve memtui's MCP tools on the store (--db) or server (--server). "
+        "stdio by default, for clients that start it; --http for streamable HTTP.",
+    )
+    mcp.add_argument("--http", action="store_true", help="serve streamable HTTP at /mcp")
+    mcp.add_argument("--host", help="with --http: address to listen on (default 127.0.0.1)")
+    mcp.add_argument("--port", type=int, help="with --http: port (default 9101; 0: any free)")
+    mcp.add_argument(
+        "--agent",
+        metavar="NAME",
+        help="agent new sessions and memories belong to (default: the MCP client's name)",
+    )
+
+
 # command -> "module:function", imported only when that command runs
 _RUNNERS = {
     "demo": "memtui.commands.demo:run_demo_command",
@@ -184,6 +201,7 @@ _RUNNERS = {
     "extend": "memtui.commands.lifecycle:run_extend_command",
     "close": "memtui.commands.lifecycle:run_close_command",
     "new": "memtui.commands.lifecycle:run_new_command",
+    "mcp": "memtui.commands.mcp:run_mcp_command",
     "serve": "memtui.server.cli:run_serve_command",
     "keys": "memtui.server.cli:run_keys_command",
     None: "memtui.commands.tui:run_tui_command",
@@ -226,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     context.add_argument("--copy", action="store_true", help="also copy it to the clipboard")
 
     _add_pane_commands(commands.add)
+    _add_mcp_command(commands.add)
 
     serve = commands.add("serve", help="run the Memtrace-compatible HTTP server on a local store")
     serve.add_argument("--host", default="127.0.0.1")

@@ -52,13 +52,15 @@ def test_cli_entry_point_is_light() -> None:
     assert not heavy & loaded
 
 
-def test_the_pane_commands_talk_only_to_the_backend() -> None:
+def test_the_mcp_server_and_the_pane_commands_talk_only_to_the_backend() -> None:
     """Neither knows which store or client it runs on: no SQL, HTTP client or UI."""
     modules = [
+        "memtui.mcp.server",
+        "memtui.mcp.stdio",
         "memtui.search",
         *(
             f"memtui.commands.{name}"
-            for name in ("memories", "search", "wm", "snapshots", "briefing", "lifecycle")
+            for name in ("memories", "search", "wm", "snapshots", "briefing", "lifecycle", "mcp")
         ),
     ]
     loaded = _top_level(_modules_after("import " + ", ".join(modules)))
