@@ -7,14 +7,19 @@ MEMTUI_DB, MEMTUI_SERVER, MEMTUI_API_KEY.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 APP_NAME = "memtui"
 CONFIG_FILE_NAME = "config.json"
 DEFAULT_DB_FILE_NAME = "memtui.db"
+# Everything memtui writes may hold memories or an API key: owner-only.
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
 
 
 def config_dir() -> Path:
@@ -67,15 +72,43 @@ def load_config() -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def make_private_dir(path: Path) -> None:
+    """Creates `path` 0700 if it is missing (its missing parents get the usual modes:
+    they are shared places like ~/.local/share). An existing directory is left as the
+    user made it."""
+    if path.is_dir():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=PRIVATE_DIR_MODE)
+    except FileExistsError:
+        if not path.is_dir():
+            raise
+
+
+def write_private_text(path: Path, text: str) -> None:
+    """Replaces `path` atomically with `text`, as a 0600 file: the temporary file is
+    created 0600 (mkstemp) before anything is written into it, then renamed over
+    `path`, so the content is never readable by others, not even for a moment, and a
+    rewrite never widens the mode. Its directory is created 0700 if missing."""
+    make_private_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def update_config(**values: Any) -> None:
-    """Merge `values` into the config file, written atomically."""
+    """Merge `values` into the config file, written atomically, 0600 (it may hold an
+    api_key)."""
     data = load_config()
     data.update(values)
-    path = config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_private_text(config_path(), json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def mask_secret(secret: str | None, *, keep: int = 4) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import time as _time
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -52,7 +53,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import NullType
 
-from memtui.config import default_db_path, default_db_url
+from memtui.config import PRIVATE_FILE_MODE, default_db_path, default_db_url, make_private_dir
 from memtui.domain.clock import Clock, ensure_utc, utc_now
 from memtui.domain.errors import (
     BackendUnavailableError,
@@ -523,11 +524,25 @@ def _ensure_parent_directory(path: Path) -> None:
             value=str(path),
         )
     try:
-        parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(parent)
     except OSError as exc:
         raise BackendUnavailableError(
             f"cannot create the directory for the database {path}: {exc.strerror}"
         ) from exc
+
+
+def _create_private_file(path: Path) -> None:
+    """Creates a missing database file empty and 0600 before SQLite opens it (SQLite
+    would create it with the umask's mode, usually 0644). SQLite gives the -wal and
+    -shm files it creates later the database file's mode, so they are 0600 too. An
+    existing file keeps the mode its owner chose."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # SQLite's own open says what is wrong, in the store's words
+    os.close(fd)
 
 
 class SqlStore:
@@ -601,6 +616,7 @@ class SqlStore:
         if not in_memory:
             path = Path(database).expanduser()
             _ensure_parent_directory(path)
+            _create_private_file(path)
             url = url.set(database=str(path))
         engine = create_engine(
             url,

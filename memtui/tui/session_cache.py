@@ -12,9 +12,9 @@ Only stdlib here: it runs on the first-paint path.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,12 +57,8 @@ def read_cached_sessions(target_key: str, limit: int | None = None) -> list[Sess
 
 def write_cached_sessions(target_key: str, sessions: list[Session]) -> None:
     """Best effort: a cache that cannot be written is simply not there next time."""
-    path = cache_file(target_key)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"version": CACHE_VERSION, "sessions": [s.to_json() for s in sessions]}
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(payload, separators=(",", ":")), encoding="utf-8")
-        tmp.replace(path)
-    except OSError:
-        pass
+    from memtui.config import write_private_text
+
+    payload = {"version": CACHE_VERSION, "sessions": [s.to_json() for s in sessions]}
+    with contextlib.suppress(OSError):
+        write_private_text(cache_file(target_key), json.dumps(payload, separators=(",", ":")))
