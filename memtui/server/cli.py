@@ -17,16 +17,23 @@ from memtui.config import default_db_url, load_config
 log = logging.getLogger("memtui.server")
 
 # Anything that looks like a secret is masked in every log line, whatever logged it:
-# API keys, bearer tokens and JWTs (seed 001's session tokens).
+# API keys in any form a URL or header can carry them (`mtk_…`, percent-encoded once or
+# twice as in `mtk%5F…` or `mtk%255F…`, any case), bearer tokens, JWTs (seed 001's
+# session tokens) and `key=value` / `key: value` pairs named like secrets.
+_KEY_START = r"(?:m|%(?:25)*6d)(?:t|%(?:25)*74)(?:k|%(?:25)*6b)(?:_|%(?:25)*5f|\\u005f|\\x5f)"
 _SECRET_PATTERNS = (
-    re.compile(r"mtk_[A-Za-z0-9_\-=%]+"),
-    re.compile(r"(?i)(bearer\s+)[^\s\"']+"),
+    re.compile(_KEY_START + r"[A-Za-z0-9_\-=%]*", re.IGNORECASE),
+    re.compile(r"(?i)(bearer(?:\s|%20|\+)+)[^\s\"'&]+"),
     re.compile(r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"),
-    re.compile(r"(?i)((?:api[_-]?key|token|password)=)[^&\s\"']+"),
+    re.compile(
+        r"(?i)((?:x-)?(?:api(?:[_-]|%5f|%2d)?key|token|password|secret)"
+        r"(?:=|%3d|\s*:\s*|\"\s*:\s*\"))[^&\s\"',;]+"
+    ),
 )
 
 
 def redact(text: str) -> str:
+    """`text` with every secret-looking part masked (for log lines)."""
     text = _SECRET_PATTERNS[0].sub("mtk_…", text)
     text = _SECRET_PATTERNS[1].sub(r"\1…", text)
     text = _SECRET_PATTERNS[2].sub("…", text)
@@ -80,6 +87,9 @@ def log_config() -> dict[str, Any]:
             "uvicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
             "memtui": {"handlers": ["default"], "level": "INFO", "propagate": False},
         },
+        # Any other library's warnings go through the same redacting handler, not
+        # through logging's bare last-resort handler.
+        "root": {"handlers": ["default"], "level": "WARNING"},
     }
 
 
@@ -163,6 +173,24 @@ def run_serve_command(args: argparse.Namespace) -> int:
         store.close()
 
 
+def show_once(text: str) -> None:
+    """Shows a secret to the operator once: on the controlling terminal when there is one,
+    so it never lands in the access log (stdout) or any redirected log file; else on
+    stderr, marked as such. Never through logging."""
+    try:
+        with open("/dev/tty", "w", encoding="utf-8") as tty:
+            tty.write(text)
+            tty.flush()
+        return
+    except OSError:
+        pass  # no controlling terminal (a service, a pipe, setsid)
+    sys.stderr.write(
+        "memtui serve: no terminal to show the new admin key on; it follows on stderr, "
+        "once (never on stdout, the access log's stream):\n" + text
+    )
+    sys.stderr.flush()
+
+
 def _serve(store: Any, sock: socket.socket, *, host: str, plain: bool, clock: Any) -> int:
     import uvicorn
 
@@ -176,13 +204,12 @@ def _serve(store: Any, sock: socket.socket, *, host: str, plain: bool, clock: An
         keys_hint += f" --db {_masked(store.url_text)}"
     if not key_store.list():
         admin = key_store.create("admin")
-        print(
+        show_once(
             "memtui serve: first start, created an admin API key. Store it now: "
             "it will NOT be shown again.\n"
             f"  key id:  {admin.info.id}\n"
             f"  API key: {admin.key}\n"
-            f"  (more keys: {keys_hint})",
-            flush=True,
+            f"  (more keys: {keys_hint})\n"
         )
 
     watcher = None if plain else ExpiryWatcher(store)
