@@ -338,9 +338,11 @@ class TimelineView(ScrollView, can_focus=True):
             self.post_message(self.CursorMoved(index))
 
     def _refresh_index(self, index: int) -> None:
-        y = index - int(self.scroll_y)
-        if 0 <= y < self.size.height:
-            self.refresh_line(y)
+        # ScrollView.refresh_line takes the virtual line (it subtracts the scroll
+        # offset itself): passing the on-screen y repainted some other row whenever
+        # the timeline was scrolled, so the highlight stayed behind (issue 9 item 1).
+        if 0 <= index - int(self.scroll_y) < self.size.height:
+            self.refresh_line(index)
 
     def action_cursor_up(self) -> None:
         self.set_cursor(self.cursor - 1)
