@@ -27,12 +27,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from memtui.backend.base import CAPABILITY_TEXT, BackendBase
 from memtui.config import mask_secret
 from memtui.domain.clock import Clock, utc_now
 from memtui.domain.errors import (
@@ -76,20 +77,6 @@ from memtui.remote.transport import (
 )
 
 MEMTUI_SERVICE = "memtui"
-
-# How a missing capability is named in a message.
-CAPABILITY_TEXT: dict[str, str] = {
-    Capability.EXPIRY: "session expiry or extend",
-    Capability.WORKING_MEMORY: "working memory",
-    Capability.COMMIT: "commit to long-term memory",
-    Capability.SNAPSHOTS: "snapshots",
-    Capability.BRIEFING: "briefings",
-    Capability.MEMORY_IDS: "memory ids",
-    Capability.MEMORY_EDIT: "memory editing or deleting",
-    Capability.SESSION_DELETE: "session deletion",
-    Capability.EVENTS: "a live event stream",
-    Capability.CONTEXT_BUDGET: "an exact context token budget",
-}
 
 SYNTHETIC_ID_PREFIX = "mtr_"
 OFFSET_CURSOR_PREFIX = "offset:"
@@ -180,7 +167,7 @@ def synthetic_memory_id(data: dict[str, Any]) -> str:
     return SYNTHETIC_ID_PREFIX + hashlib.sha1(basis.encode("utf-8")).hexdigest()[:16]
 
 
-class HttpBackend:
+class HttpBackend(BackendBase):
     """The Backend protocol over HTTP. Thread-safe; one pooled httpx client.
 
     `connection_state` (read-only) tells a status bar whether the server answered the
@@ -196,9 +183,9 @@ class HttpBackend:
         clock: Clock = utc_now,
         timeout: float = 10.0,
     ) -> None:
+        super().__init__(clock=clock)
         self.base_url = normalize_base_url(base_url)
         self._api_key = api_key or None
-        self._clock = clock
         self.timeout = timeout
         self._transport = Transport(self.base_url, api_key=self._api_key, timeout=timeout)
         self._lock = threading.Lock()
@@ -206,7 +193,6 @@ class HttpBackend:
         self._follower: EventFollower | None = None
         self._wrote = False  # a write since the last changes fetch: read our own writes
         self._synthetic: OrderedDict[str, Memory] = OrderedDict()
-        self._closed = False
 
     def __repr__(self) -> str:
         return f"HttpBackend({self.describe()!r})"
@@ -252,34 +238,17 @@ class HttpBackend:
     def capabilities(self) -> frozenset[str]:
         return self.server_info.features
 
-    def _require(self, capability: str) -> None:
-        info = self.server_info
-        if capability in info.features:
-            return
+    def _unsupported_message(self, capability: str) -> str:
         what = CAPABILITY_TEXT.get(capability, capability)
-        if info.is_memtui:
-            message = f"the memtui server at {self.base_url} does not offer {what}"
-        else:
-            message = f"this server is a plain Memtrace server: it has no {what}"
-        raise UnsupportedError(message, capability=capability)
+        if self.server_info.is_memtui:
+            return f"the memtui server at {self.base_url} does not offer {what}"
+        return f"this server is a plain Memtrace server: it has no {what}"
 
-    def now(self) -> datetime:
-        return self._clock()
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+    def _release(self) -> None:
         follower = self._follower
         if follower is not None:
             follower.stop()
         self._transport.close()
-
-    def __enter__(self) -> HttpBackend:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # --- requests ------------------------------------------------------------------------
 
@@ -320,16 +289,7 @@ class HttpBackend:
             return Agent.from_json(
                 self._send("PUT", f"/agents/{_segment(id_or_name)}", idempotent=True)
             )
-        try:
-            return self.get_agent(id_or_name)
-        except NotFoundError:
-            pass
-        try:
-            return self.create_agent(id_or_name)
-        except MemtuiError as exc:
-            if exc.http_status != 409:
-                raise
-            return self.get_agent(id_or_name)  # somebody else registered it meanwhile
+        return super().ensure_agent(id_or_name)
 
     def list_agents(self) -> list[Agent]:
         data = self._get("/agents")
@@ -414,9 +374,6 @@ class HttpBackend:
         body = {"seconds": round(by.total_seconds())}
         data = self._send("POST", f"/sessions/{_segment(session_id)}/extend", json=body)
         return Session.from_json(data)
-
-    def close_session(self, session_id: str) -> Session:
-        return self.update_session(session_id, status=SessionStatus.CLOSED.value)
 
     def delete_session(self, session_id: str) -> None:
         self._require(Capability.SESSION_DELETE)

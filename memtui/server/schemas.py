@@ -14,15 +14,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from memtui.domain.models import ENCODINGS
+from memtui.domain.validation import TYPE_NAME_PATTERN
 
 Order = Literal["asc", "desc"]
 Encoding = Literal[ENCODINGS]  # type: ignore[valid-type]
 # Versions and change ids are 64-bit integers in the store: larger values are 400s.
 MAX_VERSION = 2**62
 SnapshotEventName = Literal["pre_compact", "session_end", "checkpoint"]
-
-# Type names as the store accepts them (letters, digits, '_', '-', '.'; at most 64).
-TYPE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 
 
 class _Request(BaseModel):

@@ -16,8 +16,6 @@ Design notes
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import random
 import time as _time
@@ -53,8 +51,12 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import NullType
 
+from memtui.backend.base import BackendBase
 from memtui.config import PRIVATE_FILE_MODE, default_db_path, default_db_url, make_private_dir
+from memtui.domain import validation as check
+from memtui.domain.briefing import RECENT_ACTIVITY_LIMIT, assemble_briefing
 from memtui.domain.clock import Clock, ensure_utc, utc_now
+from memtui.domain.commit import content_hash, plan_commit
 from memtui.domain.errors import (
     BackendUnavailableError,
     ConflictError,
@@ -63,7 +65,7 @@ from memtui.domain.errors import (
     NotFoundError,
     VersionConflictError,
 )
-from memtui.domain.expiry import EXPIRING_SOON, extended_expiry
+from memtui.domain.expiry import extended_expiry
 from memtui.domain.models import (
     ALL_CAPABILITIES,
     DEFAULT_EXTEND,
@@ -86,7 +88,6 @@ from memtui.domain.models import (
     MemoryQuery,
     NewMemory,
     NewSnapshot,
-    OpenThread,
     Order,
     Session,
     SessionStatus,
@@ -99,7 +100,6 @@ from memtui.domain.models import (
     new_snapshot_id,
 )
 from memtui.domain.safe_json import loads_stored
-from memtui.store import validation as check
 from memtui.store.errors import is_retryable, to_memtui_error
 from memtui.store.tables import (
     MEMORY_PRIORITY,
@@ -188,8 +188,6 @@ WM_COLUMNS = (
 
 BUSY_TIMEOUT_MS = 5000
 LOCK_RETRY_SECONDS = 30.0  # total time a write keeps retrying a locked database
-RECENT_ACTIVITY_LIMIT = 50
-OPEN_THREADS_LIMIT = 100
 # Serialises change-feed appends on PostgreSQL (arbitrary constant: "memtui" in ASCII).
 CHANGE_FEED_LOCK_KEY = 0x6D656D747569
 MAX_PAGE = 10_000
@@ -234,16 +232,6 @@ def memory_json(memory: Memory) -> dict[str, Any]:
         "dedup_key": memory.dedup_key,
         "org_id": memory.org_id,
     }
-
-
-def content_hash(content: str) -> str:
-    return hashlib.sha256(content.encode("utf-8")).hexdigest()
-
-
-def commit_content(key: str, value: Any) -> str:
-    """The readable line a committed working-memory item becomes."""
-    compact = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
-    return f"{key}: {compact}"
 
 
 class _ContextRow(NamedTuple):
@@ -545,17 +533,16 @@ def _create_private_file(path: Path) -> None:
     os.close(fd)
 
 
-class SqlStore:
+class SqlStore(BackendBase):
     """The SQLModel store. Thread-safe: share one instance between threads."""
 
     def __init__(self, url: str | None = None, *, clock: Clock = utc_now) -> None:
+        super().__init__(clock=clock)
         self.url_text = url or default_db_url()
-        self._clock = clock
         self._url = self._parse_url(self.url_text)
         self.dialect_name = self._url.get_backend_name()
         self._description = self._url.render_as_string(hide_password=True)
         self.engine: Engine = self._create_engine(self._url)
-        self._closed = False
         try:
             self._init_schema()
         except BaseException:
@@ -761,18 +748,8 @@ class SqlStore:
     def capabilities(self) -> frozenset[str]:
         return ALL_CAPABILITIES
 
-    def now(self) -> datetime:
-        return ensure_utc(self._clock())
-
-    def close(self) -> None:
-        self._closed = True
+    def _release(self) -> None:
         self.engine.dispose()
-
-    def __enter__(self) -> SqlStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"SqlStore({self._description!r})"
@@ -1144,9 +1121,6 @@ class SqlStore:
             )
 
         return self._write(op)
-
-    def close_session(self, session_id: str) -> Session:
-        return self.update_session(session_id, status=SessionStatus.CLOSED.value)
 
     def _delete_session_rows(self, tx: _Tx, session_id: str, agent_id: str) -> None:
         tx.conn.execute(delete(wm_t).where(wm_t.c.session_id == session_id))
@@ -1691,20 +1665,10 @@ class SqlStore:
                     select(*WM_COLUMNS).where(wm_t.c.session_id == session_id).order_by(wm_t.c.key)
                 )
             ]
-            skipped: list[str] = []
-            deduplicated: list[str] = []
-            created_keys: list[str] = []
-            to_create: list[NewMemory] = []
-            seen_hashes: set[str] = set()
-            for item in items:
-                if item.importance < min_importance:
-                    skipped.append(item.key)
-                    continue
-                content = commit_content(item.key, item.value)
-                digest = content_hash(content)
-                if deduplicate and (
-                    digest in seen_hashes
-                    or conn.execute(
+
+            def content_exists(_content: str, digest: str) -> bool:
+                return (
+                    conn.execute(
                         select(memory_t.c.id)
                         .where(
                             memory_t.c.agent_id == session.agent_id,
@@ -1712,32 +1676,18 @@ class SqlStore:
                         )
                         .limit(1)
                     ).first()
-                ):
-                    deduplicated.append(item.key)
-                    continue
-                seen_hashes.add(digest)
-                created_keys.append(item.key)
-                to_create.append(
-                    NewMemory(
-                        agent_id=session.agent_id,
-                        content=content,
-                        memory_type="session",
-                        event_type="commit",
-                        session_id=session_id,
-                        tags=[item.key],
-                        importance=item.importance,
-                        metadata={"working_memory_key": item.key, "version": item.version},
-                    )
+                    is not None
                 )
-            created = self._add_memories(tx, to_create) if to_create else []
-            return CommitResult(
-                memories_created=len(created),
-                memories_deduplicated=len(deduplicated),
-                memory_ids=[m.id for m in created],
-                skipped_keys=skipped,
-                deduplicated_keys=deduplicated,
-                created_keys=created_keys,
+
+            plan = plan_commit(
+                session,
+                items,
+                min_importance=min_importance,
+                deduplicate=deduplicate,
+                content_exists=content_exists,
             )
+            created = self._add_memories(tx, plan.to_create) if plan.to_create else []
+            return plan.result(created)
 
         return self._write(op)
 
@@ -1881,41 +1831,21 @@ class SqlStore:
                     session_stmt.order_by(session_t.c.created_at.desc(), session_t.c.id.desc())
                 )
             ]
-            soon = sorted(
-                (
-                    s
-                    for s in active
-                    if s.expires_at is not None and s.expires_at - now < EXPIRING_SOON
-                ),
-                key=lambda s: s.expires_at,  # type: ignore[arg-type, return-value]
-            )
             latest = ranked.subquery()
-            threads: list[OpenThread] = []
-            for row in conn.execute(
-                select(*[latest.c[c.name] for c in SNAPSHOT_COLUMNS])
-                .where(latest.c.rank == 1)
-                .order_by(latest.c.created_at.desc(), latest.c.id.desc())
-            ):
-                snapshot = _snapshot(row)
-                threads.extend(
-                    OpenThread(
-                        session_id=snapshot.session_id,
-                        agent_id=snapshot.agent_id,
-                        task=task,
-                        snapshot_id=snapshot.id,
-                        created_at=snapshot.created_at,
-                    )
-                    for task in snapshot.open_tasks
+            latest_snapshots = (
+                _snapshot(row)
+                for row in conn.execute(
+                    select(*[latest.c[c.name] for c in SNAPSHOT_COLUMNS])
+                    .where(latest.c.rank == 1)
+                    .order_by(latest.c.created_at.desc(), latest.c.id.desc())
                 )
-                if len(threads) >= OPEN_THREADS_LIMIT:
-                    break
-            return Briefing(
-                generated_at=now,
+            )
+            return assemble_briefing(
+                now=now,
                 lookback=lookback,
                 recent_activity=recent,
-                open_threads=threads[:OPEN_THREADS_LIMIT],
                 active_sessions=active,
-                expiring_soon=soon,
+                latest_snapshots=latest_snapshots,
                 agent_id=resolved,
             )
 

@@ -58,6 +58,20 @@ def _open_sqlite(request: pytest.FixtureRequest, clock: Any) -> Iterator[Backend
         store.close()
 
 
+@contextmanager
+def _open_base(request: pytest.FixtureRequest, clock: Any) -> Iterator[Backend]:
+    """BackendBase's built-in operations over a SQLite store's core methods."""
+    from memtui.store import SqlStore
+    from tests.helpers.core_only_backend import CoreOnlyBackend
+
+    tmp_path: Path = request.getfixturevalue("tmp_path")
+    backend = CoreOnlyBackend(SqlStore(f"sqlite:///{tmp_path / 'contract.db'}", clock=clock))
+    try:
+        yield backend
+    finally:
+        backend.close()
+
+
 # --- postgres ----------------------------------------------------------------------------
 
 
@@ -112,6 +126,7 @@ from tests.remote.http_kind import (  # noqa: E402
 
 BACKEND_KINDS: dict[str, BackendKind] = {
     "sqlite": BackendKind(open=_open_sqlite),
+    "base": BackendKind(open=_open_base),
     "postgres": BackendKind(open=_open_postgres),
     "http": BackendKind(open=open_http_backend, make_clock=make_http_clock),
 }

@@ -1,4 +1,5 @@
-"""Input checks the store runs before it writes anything.
+"""Input checks every backend runs before it writes anything (the SQL store, and the
+built-in operations of `memtui.backend.BackendBase`).
 
 Each raises InvalidInputError naming the field and the bad value, so nothing is ever
 half-written and the user learns exactly what to fix.
@@ -17,7 +18,10 @@ from memtui.domain.errors import InvalidInputError
 from memtui.domain.models import NewMemory, SnapshotEvent
 from memtui.domain.safe_json import MAX_JSON_DEPTH, json_depth
 
-_TYPE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+# Type names: letters, digits, '_', '-', '.'; at most 64. The server's request models
+# use the same pattern, so HTTP and the store refuse the same names.
+TYPE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+_TYPE_NAME = re.compile(TYPE_NAME_PATTERN)
 MAX_ID_LENGTH = 200
 MAX_TAG_LENGTH = 200
 

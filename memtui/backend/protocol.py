@@ -1,8 +1,10 @@
-"""The one backend interface. The TUI, the server and the CLI talk only to this.
+"""The Backend protocol: every method a backend answers.
 
-Two implementations: the SQLModel store (`memtui.store.SqlStore`, SQLite or PostgreSQL)
-and the HTTP client (`memtui.remote.HttpBackend`). Methods are synchronous and
-thread-safe; the TUI calls them from thread workers, the server from its threadpool.
+Write a new backend by subclassing `memtui.backend.BackendBase`, which implements the
+shared methods and refuses the optional ones. Two implementations: the SQLModel store
+(`memtui.store.SqlStore`, SQLite or PostgreSQL) and the HTTP client
+(`memtui.remote.HttpBackend`). Methods are synchronous and thread-safe; the TUI calls
+them from thread workers, the server from its threadpool.
 
 Every method raises only `memtui.domain.errors.MemtuiError` subclasses, with messages
 fit to show a user: NotFoundError, InvalidInputError (names the field and value),
