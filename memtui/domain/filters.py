@@ -1,5 +1,6 @@
-"""The memory filter grammar, shared by every front end (the TUI's timeline, the CLI's
-`memtui memories`, the MCP server).
+"""The filter grammars, shared by every front end (the TUI, the CLI, the MCP server).
+
+Memories (the TUI's timeline, `memtui memories`):
 
     type:decision,entity -type:session tag:auth event:error since:2h until:30m imp:0.5 text
 
@@ -9,16 +10,27 @@
 - `imp:X` keeps memories with importance >= X.
 - Every other word is free text, matched case-insensitively as one substring.
 
+Sessions (the TUI's session list):
+
+    agent:NAME status:active|expiring|expired|closed free text
+
+- `agent:` matches part of the agent id; `status:expiring` is active with under an
+  hour left. Every other word is matched, case-insensitively, as one substring of the
+  id, agent, workspace and metadata.
+
 Plain module: no UI import, so anything may use it.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import NamedTuple
 
 from memtui.domain.errors import InvalidInputError
-from memtui.domain.models import MemoryQuery
+from memtui.domain.expiry import Urgency, urgency
+from memtui.domain.models import MemoryQuery, Session
 
 FILTER_KEYS = frozenset({"type", "-type", "tag", "event", "since", "until", "imp"})
 
@@ -104,3 +116,58 @@ class MemoryFilter:
     @property
     def active(self) -> bool:
         return self != MemoryFilter()
+
+
+STATUS_FILTERS = ("active", "closed", "expired", "expiring")
+
+
+class SessionFilter(NamedTuple):
+    """Parsed from the filter line: `agent:NAME status:active free text`."""
+
+    agent: str | None = None
+    status: str | None = None
+    text: str = ""
+
+    @classmethod
+    def parse(cls, line: str) -> SessionFilter:
+        agent = status = None
+        words: list[str] = []
+        for token in line.split():
+            key, sep, value = token.partition(":")
+            if sep and key.lower() == "agent":
+                agent = value.lower() or None
+            elif sep and key.lower() == "status":
+                value = value.lower()
+                if value and value not in STATUS_FILTERS:
+                    raise InvalidInputError(
+                        f"status {value!r} is not one of {', '.join(STATUS_FILTERS)}",
+                        field="status",
+                        value=value,
+                    )
+                status = value or None
+            else:
+                words.append(token.lower())
+        return cls(agent, status, " ".join(words))
+
+    def matches(self, session: Session, now: datetime) -> bool:
+        if self.agent and self.agent not in session.agent_id.lower():
+            return False
+        if self.status:
+            effective = session.effective_status(now).value
+            if self.status == "expiring":
+                if urgency(session, now) not in (Urgency.SOON, Urgency.VERY_SOON):
+                    return False
+            elif effective != self.status:
+                return False
+        if self.text:
+            haystack = " ".join(
+                (
+                    session.id,
+                    session.agent_id,
+                    session.workspace_id or "",
+                    json.dumps(session.metadata, default=str) if session.metadata else "",
+                )
+            ).lower()
+            if self.text not in haystack:
+                return False
+        return True

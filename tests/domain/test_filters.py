@@ -1,5 +1,5 @@
-"""The memory filter grammar (memtui.domain.filters), shared by the timeline, the CLI and
-the MCP server."""
+"""The filter grammars (memtui.domain.filters): memories (the timeline, the CLI, the MCP
+server) and sessions (the session list)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from memtui.domain.errors import InvalidInputError
-from memtui.domain.filters import MemoryFilter
-from memtui.domain.models import MemoryCursor, MemoryQuery
+from memtui.domain.filters import MemoryFilter, SessionFilter
+from memtui.domain.models import MemoryCursor, MemoryQuery, Session
 
 NOW = datetime(2026, 3, 14, 15, 0, tzinfo=UTC)
 
@@ -82,3 +82,50 @@ def test_apply_keeps_scope_and_paging() -> None:
     assert query.min_importance == 0.2
     assert query.content_contains == "hello"
     assert MemoryFilter().apply(base).content_contains is None
+
+
+# --- sessions ----------------------------------------------------------------------------
+
+
+def _session(session_id: str, agent_id: str, **fields: object) -> Session:
+    start = NOW - timedelta(hours=1)
+    return Session(
+        id=session_id,
+        agent_id=agent_id,
+        status="active",
+        created_at=start,
+        updated_at=start,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def test_session_filter_parsing() -> None:
+    parsed = SessionFilter.parse("agent:Claude status:active hello World")
+    assert parsed == SessionFilter(agent="claude", status="active", text="hello world")
+    assert SessionFilter.parse("") == SessionFilter()
+
+
+def test_an_unknown_session_status_names_the_key() -> None:
+    with pytest.raises(InvalidInputError) as raised:
+        SessionFilter.parse("status:sleepy")
+    assert raised.value.field == "status"
+    assert "active, closed, expired, expiring" in str(raised.value)
+
+
+def test_session_filter_matches_agent_status_and_text() -> None:
+    soon = _session("sess_soon", "claude-code", expires_at=NOW + timedelta(minutes=20))
+    later = _session(
+        "sess_later", "cursor", expires_at=NOW + timedelta(hours=5), metadata={"task": "Deploy"}
+    )
+    gone = _session("sess_gone", "claude-code", expires_at=NOW - timedelta(minutes=1))
+    sessions = [soon, later, gone]
+
+    def shown(line: str) -> list[str]:
+        parsed = SessionFilter.parse(line)
+        return [s.id for s in sessions if parsed.matches(s, NOW)]
+
+    assert shown("agent:CLAUDE") == ["sess_soon", "sess_gone"]
+    assert shown("status:expiring") == ["sess_soon"]
+    assert shown("status:expired") == ["sess_gone"]
+    assert shown("status:active") == ["sess_soon", "sess_later"]
+    assert shown("deploy") == ["sess_later"]

@@ -8,7 +8,7 @@ from memtui.domain.models import SessionStatus
 from memtui.tui.screens.confirm import ConfirmScreen
 from memtui.tui.screens.forms import NewSessionScreen
 from memtui.tui.screens.prompt import PromptScreen
-from memtui.tui.widgets.session_list import SessionCounts, SessionFilter, SessionListPane
+from memtui.tui.widgets.session_list import SessionCounts, SessionListPane
 from tests.tui.conftest import SIZE, toasts, wait_for_screen
 
 
@@ -186,8 +186,3 @@ async def test_filters_by_agent_status_and_text(small_store, make_app, settle):
         assert pane.shown_ids == ["sess_alpha"]  # the last good filter still applies
         await pilot.press("escape")
         assert app.focused is pane.table
-
-
-def test_session_filter_parsing():
-    parsed = SessionFilter.parse("agent:Claude status:active hello World")
-    assert parsed == SessionFilter(agent="claude", status="active", text="hello world")

@@ -9,7 +9,6 @@ raised for any session, visible or not, without scanning them all every second.
 from __future__ import annotations
 
 import heapq
-import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
@@ -30,6 +29,7 @@ from memtui.domain.expiry import (
     format_time_left,
     urgency,
 )
+from memtui.domain.filters import SessionFilter
 from memtui.domain.models import Capability, Session, SessionStatus
 from memtui.tui.messages import SessionSelected
 from memtui.tui.palette import theme_colors
@@ -45,7 +45,6 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("status", "Status", 7),
     ("left", "Left", 17),
 )
-STATUS_FILTERS = ("active", "closed", "expired", "expiring")
 
 
 class SessionCounts(NamedTuple):
@@ -69,58 +68,6 @@ class SessionCounts(NamedTuple):
             else:
                 closed += 1
         return cls(active, expiring, expired, closed)
-
-
-class SessionFilter(NamedTuple):
-    """Parsed from the filter line: `agent:NAME status:active free text`."""
-
-    agent: str | None = None
-    status: str | None = None
-    text: str = ""
-
-    @classmethod
-    def parse(cls, line: str) -> SessionFilter:
-        agent = status = None
-        words: list[str] = []
-        for token in line.split():
-            key, sep, value = token.partition(":")
-            if sep and key.lower() == "agent":
-                agent = value.lower() or None
-            elif sep and key.lower() == "status":
-                value = value.lower()
-                if value and value not in STATUS_FILTERS:
-                    raise InvalidInputError(
-                        f"status {value!r} is not one of {', '.join(STATUS_FILTERS)}",
-                        field="status",
-                        value=value,
-                    )
-                status = value or None
-            else:
-                words.append(token.lower())
-        return cls(agent, status, " ".join(words))
-
-    def matches(self, session: Session, now: datetime) -> bool:
-        if self.agent and self.agent not in session.agent_id.lower():
-            return False
-        if self.status:
-            effective = session.effective_status(now).value
-            if self.status == "expiring":
-                if urgency(session, now) not in (Urgency.SOON, Urgency.VERY_SOON):
-                    return False
-            elif effective != self.status:
-                return False
-        if self.text:
-            haystack = " ".join(
-                (
-                    session.id,
-                    session.agent_id,
-                    session.workspace_id or "",
-                    json.dumps(session.metadata, default=str) if session.metadata else "",
-                )
-            ).lower()
-            if self.text not in haystack:
-                return False
-        return True
 
 
 class SessionTable(DataTable[Text]):
