@@ -1,5 +1,7 @@
-"""Layering: the domain and the store never pull in the UI; the CLI entry point stays
-light (so `memtui --version` is fast)."""
+"""Layering at run time: what importing a module really loads. The domain and the store
+never pull in the UI; the CLI entry point stays light (so `memtui --version` is fast).
+Which memtui layer may import which is checked statically by `lint-imports` (the
+contracts in pyproject.toml, run by .ci/run)."""
 
 from __future__ import annotations
 
@@ -32,6 +34,9 @@ DOMAIN_MODULES = [
     "memtui.domain.filters",
     "memtui.domain.actor",
     "memtui.domain.views",
+    "memtui.domain.validation",
+    "memtui.domain.commit",
+    "memtui.domain.briefing",
 ]
 
 
