@@ -6,7 +6,8 @@ to this.
   core methods and the optional capabilities its system has, and lists those in
   `capabilities()`; the rest raise `UnsupportedError` naming the `Capability`.
 - `KeyStore`, `ExpiryWatcher` (services.py): what `memtui serve` needs beyond the
-  Backend, for a store that offers them.
+  Backend; a store offers them through `HasKeyStore.key_store()` and
+  `HasExpiryWatcher.expiry_watcher()`.
 
 Implementations: `memtui.store.SqlStore` (SQLite or PostgreSQL) and
 `memtui.remote.HttpBackend` (a memtui or plain Memtrace server).
@@ -14,6 +15,7 @@ Implementations: `memtui.store.SqlStore` (SQLite or PostgreSQL) and
 
 from memtui.backend.base import CAPABILITY_TEXT, BackendBase
 from memtui.backend.protocol import DEFAULT, Backend
+from memtui.backend.services import ExpiryWatcher, HasExpiryWatcher, HasKeyStore, KeyStore
 from memtui.domain.errors import UnsupportedError
 from memtui.domain.models import ALL_CAPABILITIES, Capability
 
@@ -24,5 +26,9 @@ __all__ = [
     "Backend",
     "BackendBase",
     "Capability",
+    "ExpiryWatcher",
+    "HasExpiryWatcher",
+    "HasKeyStore",
+    "KeyStore",
     "UnsupportedError",
 ]

@@ -15,10 +15,9 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPBearer
 
 from memtui import __version__
-from memtui.backend import Backend
+from memtui.backend import Backend, KeyStore
 from memtui.domain.clock import Clock
 from memtui.server import schemas as s
-from memtui.server.auth import KeyStore
 from memtui.server.errors import install_error_handlers
 from memtui.server.events import WriteSignal
 from memtui.server.guard import DEFAULT_MAX_BODY_BYTES, ApiGuard

@@ -195,10 +195,8 @@ def _serve(store: Any, sock: socket.socket, *, host: str, plain: bool, clock: An
     import uvicorn
 
     from memtui.server.app import create_app
-    from memtui.server.auth import KeyStore
-    from memtui.store.expiry_events import ExpiryWatcher
 
-    key_store = KeyStore(store.engine, clock=clock)
+    key_store = store.key_store()
     keys_hint = "memtui keys create"
     if store.url_text != default_db_url():
         keys_hint += f" --db {_masked(store.url_text)}"
@@ -212,7 +210,7 @@ def _serve(store: Any, sock: socket.socket, *, host: str, plain: bool, clock: An
             f"  (more keys: {keys_hint})\n"
         )
 
-    watcher = None if plain else ExpiryWatcher(store)
+    watcher = None if plain else store.expiry_watcher()
     stop = threading.Event()
     app = create_app(
         store,
@@ -260,14 +258,14 @@ def _serve(store: Any, sock: socket.socket, *, host: str, plain: bool, clock: An
 def run_keys_command(args: argparse.Namespace) -> int:
     from memtui.config import mask_secret
     from memtui.domain.errors import MemtuiError, NotFoundError
-    from memtui.server.auth import KeyStore
+    from memtui.store.api_keys import SqlKeyStore
 
     refused = _client_option_given(args, "keys")
     if refused is not None:
         return refused
     db_url = resolve_db_url(args.db)
     try:
-        key_store = KeyStore.open(db_url)
+        key_store = SqlKeyStore.open(db_url)
     except MemtuiError as exc:
         return _fail(f"cannot open the store: {exc}")
     except Exception as exc:  # noqa: BLE001

@@ -14,7 +14,7 @@ from typing import Any
 
 import anyio
 
-from memtui.server.auth import KeyStore
+from memtui.backend import KeyStore
 from memtui.server.errors import RAW_BODY_SCOPE_KEY, RETRY_AFTER_SECONDS
 
 log = logging.getLogger("memtui.server")

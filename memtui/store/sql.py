@@ -116,8 +116,11 @@ from memtui.store.tables import (
     WorkingMemoryTable,
 )
 
-if TYPE_CHECKING:  # the engine imports tiktoken: the store imports it in build_context
+if TYPE_CHECKING:
+    # the engine imports tiktoken: the store imports it in build_context
     from memtui.domain.context import ContextWindow
+    from memtui.store.api_keys import SqlKeyStore
+    from memtui.store.expiry_events import ExpiryWatcher
 
 T = TypeVar("T")
 
@@ -753,6 +756,20 @@ class SqlStore(BackendBase):
 
     def __repr__(self) -> str:
         return f"SqlStore({self._description!r})"
+
+    # --- what `memtui serve` needs beyond the Backend (memtui.backend.services) --------
+
+    def key_store(self) -> SqlKeyStore:
+        """The API keys in this store's `api_key` table; closing it leaves us open."""
+        from memtui.store.api_keys import SqlKeyStore
+
+        return SqlKeyStore(self.engine, clock=self._clock)
+
+    def expiry_watcher(self) -> ExpiryWatcher:
+        """Reports `session.expired` changes while started."""
+        from memtui.store.expiry_events import ExpiryWatcher
+
+        return ExpiryWatcher(self)
 
     # --- agents ------------------------------------------------------------------------
 

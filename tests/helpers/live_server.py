@@ -36,9 +36,9 @@ def free_port() -> int:
 
 def create_api_key(db_url: str, name: str = "tests") -> str:
     """Creates a key in the store at `db_url` and returns it (shown only this once)."""
-    from memtui.server.auth import KeyStore
+    from memtui.store.api_keys import SqlKeyStore
 
-    key_store = KeyStore.open(db_url)
+    key_store = SqlKeyStore.open(db_url)
     try:
         return key_store.create(name).key
     finally:

@@ -1,5 +1,6 @@
-"""API keys, following Memtrace's model: `mtk_` + 32 random bytes (URL-safe base64),
-stored only as a hash.
+"""The API key table of a SQL store: `SqlStore.key_store()` gives `memtui serve` its
+`memtui.backend.KeyStore`. Keys follow Memtrace's model (memtui.domain.api_keys):
+`mtk_` + 32 random bytes, stored only as a hash.
 
 Memtrace bcrypts keys; a key is 256 random bits, so a single sha256 is as strong against
 guessing and keeps per-request verification to one indexed lookup. The `prefix` column
@@ -8,18 +9,15 @@ holds the masked form (`mtk_AbCd…`) so `keys list` can show which key is which
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 import threading
 import time
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
 
 from memtui.config import mask_secret
+from memtui.domain.api_keys import KEY_PREFIX, ApiKeyInfo, NewApiKey, generate_key, hash_key
 from memtui.domain.clock import Clock, utc_now
 from memtui.domain.errors import NotFoundError
 from memtui.store.tables import ApiKeyTable
@@ -27,8 +25,6 @@ from memtui.store.tables import ApiKeyTable
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-KEY_PREFIX = "mtk_"
-KEY_RANDOM_BYTES = 32
 # A verified key is trusted this long before the table is asked again, so a revoked key
 # stops working within about a second without a query on every request.
 VERIFY_CACHE_SECONDS = 1.0
@@ -36,38 +32,6 @@ VERIFY_CACHE_SECONDS = 1.0
 LAST_USED_RESOLUTION_SECONDS = 60.0
 
 _api_key = ApiKeyTable.__table__
-
-
-def generate_key() -> str:
-    return KEY_PREFIX + base64.urlsafe_b64encode(secrets.token_bytes(KEY_RANDOM_BYTES)).decode()
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class ApiKeyInfo:
-    """A key as `keys list` shows it: never the key itself."""
-
-    id: str
-    name: str
-    prefix: str  # masked, e.g. mtk_AbCd…
-    created_at: datetime
-    revoked_at: datetime | None
-    last_used_at: datetime | None
-
-    @property
-    def revoked(self) -> bool:
-        return self.revoked_at is not None
-
-
-@dataclass(frozen=True, slots=True)
-class NewApiKey:
-    """A freshly created key: `key` is shown once and never stored."""
-
-    info: ApiKeyInfo
-    key: str
 
 
 def _info(row: Any) -> ApiKeyInfo:
@@ -81,8 +45,8 @@ def _info(row: Any) -> ApiKeyInfo:
     )
 
 
-class KeyStore:
-    """The `api_key` table of a store. Thread-safe."""
+class SqlKeyStore:
+    """The `api_key` table of a store (a `memtui.backend.KeyStore`). Thread-safe."""
 
     def __init__(self, engine: Engine, *, clock: Clock = utc_now, owner: Any = None) -> None:
         self._engine = engine
@@ -93,7 +57,7 @@ class KeyStore:
         self._last_used_written: dict[str, float] = {}
 
     @classmethod
-    def open(cls, db_url: str, *, clock: Clock = utc_now) -> KeyStore:
+    def open(cls, db_url: str, *, clock: Clock = utc_now) -> SqlKeyStore:
         """Opens (and if need be creates) the store at `db_url` for its key table."""
         from memtui.store import SqlStore
 

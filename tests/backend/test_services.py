@@ -1,0 +1,99 @@
+"""What `memtui serve` needs beyond the Backend: a KeyStore and an ExpiryWatcher, offered
+by the SQL store; the app factory takes any Backend plus any KeyStore."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+
+from memtui.backend import (
+    ExpiryWatcher,
+    HasExpiryWatcher,
+    HasKeyStore,
+    KeyStore,
+)
+from memtui.domain.api_keys import ApiKeyInfo, NewApiKey, generate_key
+from memtui.domain.clock import ManualClock
+from memtui.domain.errors import NotFoundError
+from memtui.domain.models import ChangeKind
+from memtui.store import SqlStore
+from tests.helpers.core_only_backend import CoreOnlyBackend
+
+
+class DictKeyStore:
+    """API keys in a dict: a KeyStore with no database at all."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        self.clock = clock
+        self.keys: dict[str, tuple[str, ApiKeyInfo]] = {}  # key -> (id, info)
+
+    def create(self, name: str = "") -> NewApiKey:
+        key = generate_key()
+        info = ApiKeyInfo(f"key_{len(self.keys)}", name, key[:8] + "…", self.clock.now, None, None)
+        self.keys[key] = (info.id, info)
+        return NewApiKey(info=info, key=key)
+
+    def list(self) -> list[ApiKeyInfo]:
+        return [info for _, info in self.keys.values()]
+
+    def count_active(self) -> int:
+        return sum(1 for info in self.list() if not info.revoked)
+
+    def revoke(self, key_id: str) -> ApiKeyInfo:
+        raise NotFoundError(f"no API key with id {key_id!r}")
+
+    def verified_recently(self, key: str) -> str | None:
+        return None
+
+    def verify(self, key: str) -> str | None:
+        found = self.keys.get(key)
+        return found[0] if found else None
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_sql_store_offers_a_key_store_and_an_expiry_watcher(
+    sqlite_url: str, clock: ManualClock
+) -> None:
+    with SqlStore(sqlite_url, clock=clock) as store:
+        assert isinstance(store, HasKeyStore) and isinstance(store, HasExpiryWatcher)
+        keys: KeyStore = store.key_store()
+        created = keys.create("ci")
+        assert keys.verify(created.key) == created.info.id
+        assert [k.name for k in keys.list()] == ["ci"]
+        keys.close()
+        assert store.list_agents() == []  # closing the key store leaves the store open
+
+        watcher: ExpiryWatcher = store.expiry_watcher()
+        session = store.create_session("bot", ttl=timedelta(minutes=5))
+        cursor = store.latest_change_id()
+        clock.advance(minutes=6)
+        assert watcher.emit_due() == 1  # type: ignore[attr-defined]
+        [expired] = store.changes_since(cursor)
+        assert (expired.kind, expired.entity_id) == (ChangeKind.SESSION_EXPIRED, session.id)
+
+
+async def test_the_app_serves_any_backend_with_any_key_store(
+    sqlite_url: str, clock: ManualClock
+) -> None:
+    from memtui.server.app import create_app
+
+    backend = CoreOnlyBackend(SqlStore(sqlite_url, clock=clock))
+    keys = DictKeyStore(clock)
+    key = keys.create("test").key
+    try:
+        app = create_app(backend, key_store=keys)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            refused = await client.get("/api/v1/sessions")
+            assert refused.status_code == 401
+            created = await client.post(
+                "/api/v1/sessions", json={"agent_id": "bot"}, headers={"x-api-key": key}
+            )
+            assert created.status_code in (200, 201), created.text
+            listed = await client.get("/api/v1/sessions", headers={"x-api-key": key})
+            assert [s["agent_id"] for s in listed.json()["sessions"]] == ["bot"]
+    finally:
+        backend.close()
