@@ -28,6 +28,7 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 from memtui.domain.clock import Clock, utc_now
 from memtui.domain.errors import AuthError, BackendUnavailableError, MemtuiError
 from memtui.domain.models import Capability, Change, Session
+from memtui.domain.safe_text import visible_line, visible_text
 from memtui.tui.messages import SessionSelected, StoreChanged
 from memtui.tui.widgets.pane import SessionPane
 from memtui.tui.widgets.session_list import SessionListPane
@@ -42,6 +43,7 @@ from memtui.tui.workers import (
 )
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
     from textual.widget import AwaitMount
 
     from memtui.backend import Backend
@@ -569,6 +571,26 @@ class MemtuiApp(App[None]):
 
     async def action_quit(self) -> None:
         self.exit()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast (widgets' `notify` lands here): its text is never read as markup
+        and its control characters show, because most toasts quote stored text (a
+        session id, a key, an error naming a value)."""
+        super().notify(
+            visible_text(message),
+            title=visible_line(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
 
 def _focus_first(container: Widget) -> None:

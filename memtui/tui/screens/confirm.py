@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import Button, Label, Static
 
 from memtui.tui.screens.dialog import DialogScreen, button_row
+from memtui.tui.stored_text import block, line
 
 
 class ConfirmScreen(DialogScreen[bool]):
@@ -35,8 +36,9 @@ class ConfirmScreen(DialogScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="dialog-title", markup=False)
-            yield Static(self.body_text, markup=False)
+            # Both quote stored text (a session id, a key, a memory's content).
+            yield Label(line(self.title_text), classes="dialog-title")
+            yield Static(block(self.body_text))
             yield button_row(
                 ("confirm-cancel", "Cancel \\[n]", "default"),
                 ("confirm-yes", f"{self.confirm_label} \\[y]", "error"),

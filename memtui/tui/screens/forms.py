@@ -19,6 +19,8 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 
 from memtui.domain.errors import InvalidInputError, MemtuiError
 from memtui.domain.models import DEFAULT_EVENT_TYPE, DEFAULT_MEMORY_TYPE, Memory
+from memtui.domain.safe_text import visible_line, visible_text
+from memtui.tui.stored_text import block, line
 
 FORM_CSS = """
 {name} {{ align: center middle; }}
@@ -91,7 +93,7 @@ class _FormScreen(ModalScreen[Any]):
     ]
 
     def show_error(self, message: str) -> None:
-        self.query_one("#form-error", Static).update(message)
+        self.query_one("#form-error", Static).update(block(message))
 
     def buttons(self, save_label: str) -> ComposeResult:
         yield Static("", classes="error", id="form-error", markup=False)
@@ -142,7 +144,10 @@ class NewSessionScreen(_FormScreen):
             with Horizontal(classes="row"):
                 with Vertical():
                     yield Label("Agent", classes="field-label")
-                    yield Input(self.agent_id, placeholder="agent id or name", id="agent")
+                    # The selected session's agent, control characters visible.
+                    yield Input(
+                        visible_line(self.agent_id), placeholder="agent id or name", id="agent"
+                    )
                 with Vertical():
                     yield Label("Expires in (6h, 30m, never)", classes="field-label")
                     yield Input("6h", id="ttl")
@@ -157,7 +162,10 @@ class NewSessionScreen(_FormScreen):
         self.query_one("#agent", Input).focus()
 
     def collect(self) -> NewSessionForm:
-        agent = self.query_one("#agent", Input).value.strip()
+        agent = self.query_one("#agent", Input).value
+        if agent == visible_line(self.agent_id):  # left as shown: the exact agent
+            agent = self.agent_id
+        agent = agent.strip()
         if not agent:
             raise InvalidInputError("agent: required", field="agent")
         ttl = parse_ttl(self.query_one("#ttl", Input).value)
@@ -191,21 +199,17 @@ class MemoryFormScreen(_FormScreen):
     def compose(self) -> ComposeResult:
         memory = self.memory
         with Vertical():
-            yield Label(self.title_text, classes="title")
+            yield Label(line(self.title_text), classes="title")  # may quote a session id
             with VerticalScroll():
                 yield Label("Content", classes="field-label")
-                yield TextArea(memory.content if memory else "", id="content", soft_wrap=True)
+                yield TextArea(self._shown("content"), id="content", soft_wrap=True)
                 with Horizontal(classes="row"):
                     with Vertical():
                         yield Label("Type", classes="field-label")
-                        yield Input(
-                            memory.memory_type if memory else DEFAULT_MEMORY_TYPE, id="type"
-                        )
+                        yield Input(self._shown("memory_type", DEFAULT_MEMORY_TYPE), id="type")
                     with Vertical():
                         yield Label("Event type", classes="field-label")
-                        yield Input(
-                            memory.event_type if memory else DEFAULT_EVENT_TYPE, id="event-type"
-                        )
+                        yield Input(self._shown("event_type", DEFAULT_EVENT_TYPE), id="event-type")
                     with Vertical():
                         yield Label("Importance (0–1)", classes="field-label")
                         importance = (
@@ -215,7 +219,7 @@ class MemoryFormScreen(_FormScreen):
                         )
                         yield Input(importance, id="importance")
                 yield Label("Tags (comma separated)", classes="field-label")
-                yield Input(", ".join(memory.tags) if memory else "", id="tags")
+                yield Input(self._shown("tags"), id="tags")
                 yield Label("Metadata (JSON object)", classes="field-label")
                 metadata = (
                     json.dumps(memory.metadata, indent=2) if memory and memory.metadata else ""
@@ -226,14 +230,37 @@ class MemoryFormScreen(_FormScreen):
     def on_mount(self) -> None:
         self.query_one("#content", TextArea).focus()
 
+    def _stored(self, field_name: str) -> str | None:
+        memory = self.memory
+        if memory is None:
+            return None
+        if field_name == "tags":
+            return ", ".join(memory.tags)
+        return str(getattr(memory, field_name))
+
+    def _shown(self, field_name: str, default: str = "") -> str:
+        """A stored field as the form shows it: its control characters visible (an
+        editor would send them to the terminal raw)."""
+        stored = self._stored(field_name)
+        return default if stored is None else visible_text(stored)
+
+    def _kept(self, field_name: str, typed: str) -> str:
+        """What was typed, or the exact stored text when the field was left as shown."""
+        stored = self._stored(field_name)
+        if stored is not None and typed == visible_text(stored):
+            return stored
+        return typed
+
     def collect(self) -> MemoryForm:
-        content = self.query_one("#content", TextArea).text
+        content = self._kept("content", self.query_one("#content", TextArea).text)
         if not content.strip():
             raise InvalidInputError("content: required", field="content")
-        memory_type = self.query_one("#type", Input).value.strip() or DEFAULT_MEMORY_TYPE
-        event_type = self.query_one("#event-type", Input).value.strip() or DEFAULT_EVENT_TYPE
+        memory_type = self._kept("memory_type", self.query_one("#type", Input).value)
+        memory_type = memory_type.strip() or DEFAULT_MEMORY_TYPE
+        event_type = self._kept("event_type", self.query_one("#event-type", Input).value)
+        event_type = event_type.strip() or DEFAULT_EVENT_TYPE
         importance = parse_importance(self.query_one("#importance", Input).value)
-        tags = parse_tags(self.query_one("#tags", Input).value)
+        tags = parse_tags(self._kept("tags", self.query_one("#tags", Input).value))
         metadata = parse_json_object(
             self.query_one("#metadata", TextArea).text, field_name="metadata"
         )

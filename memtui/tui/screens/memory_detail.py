@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from typing import ClassVar
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from memtui.domain.clock import ensure_utc
 from memtui.domain.models import Memory
+from memtui.tui.stored_text import block, join, line
 
 
 def local_time_text(memory: Memory) -> str:
@@ -61,18 +62,19 @@ class MemoryDetailScreen(ModalScreen[str | None]):
             ("tags", ", ".join(memory.tags) or "–"),
             ("parent", memory.parent_id or "–"),
         ]
-        fields_text = "\n".join(f"[b]{name:>10}[/b]  {escape(value)}" for name, value in rows)
+        # Every value is stored text: Content, never markup, controls made visible.
+        fields = Content("\n").join(
+            join((f"{name:>10}", "b"), "  ", line(value)) for name, value in rows
+        )
         with Vertical():
-            yield Label(f"Memory {memory.id}", classes="title", markup=False)
+            yield Label(join("Memory ", line(memory.id)), classes="title")
             with VerticalScroll():
-                yield Static(fields_text, classes="fields")
+                yield Static(fields, classes="fields", id="detail-fields")
                 yield Label("Content", classes="section")
-                yield Static(memory.content, id="detail-content", markup=False)
+                yield Static(block(memory.content), id="detail-content")
                 yield Label("Metadata", classes="section")
                 metadata = json.dumps(memory.metadata, indent=2, sort_keys=True, default=str)
-                yield Static(
-                    metadata if memory.metadata else "{}", id="detail-metadata", markup=False
-                )
+                yield Static(block(metadata if memory.metadata else "{}"), id="detail-metadata")
             yield Label("e edit · d delete · escape close", classes="footer")
 
     def on_mount(self) -> None:

@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from memtui.domain.errors import MemtuiError
 from memtui.tui.screens.dialog import DialogScreen, button_row
+from memtui.tui.stored_text import block, line
 
 
 class PromptScreen(DialogScreen[Any]):
@@ -45,9 +46,10 @@ class PromptScreen(DialogScreen[Any]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="dialog-title", markup=False)
+            # The title may quote stored text (a key, a session id).
+            yield Label(line(self.title_text), classes="dialog-title")
             if self.hint:
-                yield Static(self.hint, classes="dialog-hint", markup=False)
+                yield Static(block(self.hint), classes="dialog-hint")
             yield Input(self.initial, placeholder=self.placeholder, id="prompt-input")
             yield Static("", classes="dialog-error", id="prompt-error", markup=False)
             yield button_row(
@@ -62,7 +64,7 @@ class PromptScreen(DialogScreen[Any]):
         try:
             result = self.parse(text)
         except (MemtuiError, ValueError) as error:
-            self.query_one("#prompt-error", Static).update(str(error))
+            self.query_one("#prompt-error", Static).update(block(str(error)))
             return
         self.dismiss(result)
 

@@ -10,10 +10,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.markup import escape
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
 from memtui.tui.screens.dialog import ChoiceDialog, DialogScreen, button_row
+from memtui.tui.stored_text import block, join, line
 
 
 class UnsavedEditsModal(ChoiceDialog):
@@ -33,9 +33,15 @@ class UnsavedEditsModal(ChoiceDialog):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Unsaved edits", classes="dialog-title")
+            # Keys are stored text: Content parts, never markup.
             yield Static(
-                f"The value of [b]{escape(self._key)}[/b] has unsaved edits. "
-                f"Save them before opening [b]{escape(self._target)}[/b]?"
+                join(
+                    "The value of ",
+                    line(self._key, "b"),
+                    " has unsaved edits. Save them before opening ",
+                    line(self._target, "b"),
+                    "?",
+                )
             )
             yield button_row(
                 ("keep", "Keep editing \\[esc]", "default"),
@@ -92,17 +98,17 @@ class ConflictModal(ChoiceDialog):
 
     def compose(self) -> ComposeResult:
         with Vertical():
+            # Keys are stored text: `[` is not markup and control characters show.
             yield Label(
-                f"Version conflict on {self._key!r}",
+                line(f"Version conflict on {self._key!r}"),
                 classes="dialog-title",
                 id="conflict-title",
-                markup=False,  # keys are user text: `[` must not be read as markup
             )
-            yield Static(self._message, id="conflict-message", markup=False)
+            yield Static(block(self._message), id="conflict-message")
             with Horizontal(id="conflict-sides"):
                 for side_id, side in (("mine", self._mine), ("theirs", self._theirs)):
                     with Vertical(classes="conflict-side"):
-                        yield Label(side.label, id=f"conflict-{side_id}-label")
+                        yield Label(line(side.label), id=f"conflict-{side_id}-label")
                         yield TextArea(
                             side.text,
                             read_only=True,
@@ -138,8 +144,12 @@ class CommitModal(DialogScreen[CommitOptions | None]):
         with Vertical():
             yield Label("Commit working memory to long-term memory", classes="dialog-title")
             yield Static(
-                f"Items of {self._session_id} with importance ≥ min_importance become "
-                "long-term memories (type session, event commit)."
+                join(
+                    "Items of ",
+                    line(self._session_id),
+                    " with importance ≥ min_importance become "
+                    "long-term memories (type session, event commit).",
+                )
             )
             yield Label("min_importance (0 to 1)")
             yield Input(str(self._min_importance), id="commit-min-importance")
@@ -164,7 +174,7 @@ class CommitModal(DialogScreen[CommitOptions | None]):
             value = -1.0
         if not 0.0 <= value <= 1.0:
             self.query_one("#commit-error", Static).update(
-                f"min_importance must be a number from 0 to 1, not {text!r}"
+                line(f"min_importance must be a number from 0 to 1, not {text!r}")
             )
             self.query_one("#commit-min-importance", Input).add_class("-invalid")
             return

@@ -12,7 +12,7 @@ from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.markup import escape
+from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Static
 
@@ -20,6 +20,7 @@ from memtui.domain.errors import MemtuiError
 from memtui.domain.expiry import Urgency, format_time_left, urgency
 from memtui.domain.models import Briefing, Capability, Session
 from memtui.tui.messages import StoreChanged
+from memtui.tui.stored_text import block, join, line, preview_text
 from memtui.tui.widgets.pane import SessionPane
 from memtui.tui.widgets.working_memory import local_time
 from memtui.tui.workers import when_alive
@@ -37,49 +38,65 @@ _URGENCY_STYLE = {
 
 
 def _one_line(text: str, width: int = 96) -> str:
-    flat = " ".join(text.split())
+    flat = preview_text(text)
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def _session_line(session: Session, now: datetime) -> str:
+def _session_line(session: Session, now: datetime) -> Content:
     style = _URGENCY_STYLE[urgency(session, now)]
-    left = escape(format_time_left(session, now))
-    left = f"[{style}]{left:>14}[/]" if style else f"{left:>14}"
-    return f"  {left}  {escape(session.agent_id)}  [dim]{escape(session.id)}[/dim]"
+    left = f"{format_time_left(session, now):>14}"
+    return join("  ", (left, style), "  ", line(session.agent_id), "  ", line(session.id, "dim"))
 
 
-def describe_sessions(sessions: list[Session], now: datetime, empty: str) -> str:
+def describe_sessions(sessions: list[Session], now: datetime, empty: str) -> Content:
     if not sessions:
-        return f"  [dim]{empty}[/dim]"
-    return "\n".join(_session_line(session, now) for session in sessions)
+        return join("  ", (empty, "dim"))
+    return Content("\n").join(_session_line(session, now) for session in sessions)
 
 
-def describe_threads(briefing: Briefing) -> str:
+def describe_threads(briefing: Briefing) -> Content:
+    """Open tasks, as plain Content: a task is stored text (`[WIP] fix login`, or
+    `[@click=app.quit]` which as markup would quit the app on a click)."""
     if not briefing.open_threads:
-        return "  [dim]no open tasks in the latest snapshots[/dim]"
-    return "\n".join(
-        f"  ☐ {escape(thread.task)}  [dim]{escape(thread.agent_id)} · "
-        f"{escape(thread.session_id)} · {local_time(thread.created_at, '%m-%d %H:%M')}[/dim]"
+        return join("  ", ("no open tasks in the latest snapshots", "dim"))
+    return Content("\n").join(
+        join(
+            "  ☐ ",
+            line(thread.task),
+            "  ",
+            join(
+                line(thread.agent_id),
+                " · ",
+                line(thread.session_id),
+                f" · {local_time(thread.created_at, '%m-%d %H:%M')}",
+            ).stylize("dim"),
+        )
         for thread in briefing.open_threads
     )
 
 
-def describe_recent(briefing: Briefing) -> str:
+def describe_recent(briefing: Briefing) -> Content:
     memories = briefing.recent_activity[:RECENT_LIMIT]
     if not memories:
-        return "  [dim]nothing in the lookback window[/dim]"
+        return join("  ", ("nothing in the lookback window", "dim"))
     lines = []
     for memory in memories:
         kind = "error" if memory.is_error else memory.memory_type
         style = "$error" if memory.is_error else "$secondary"
         lines.append(
-            f"  {local_time(memory.time, '%m-%d %H:%M')}  [{style}]{escape(kind):<9}[/]  "
-            f"[dim]{escape(memory.agent_id)}[/dim]  {escape(_one_line(memory.content))}"
+            join(
+                f"  {local_time(memory.time, '%m-%d %H:%M')}  ",
+                line(f"{kind:<9}", style),
+                "  ",
+                line(memory.agent_id, "dim"),
+                "  ",
+                line(_one_line(memory.content)),
+            )
         )
     more = len(briefing.recent_activity) - len(memories)
     if more > 0:
-        lines.append(f"  [dim]… and {more} more (see the timeline)[/dim]")
-    return "\n".join(lines)
+        lines.append(join("  ", (f"… and {more} more (see the timeline)", "dim")))
+    return Content("\n").join(lines)
 
 
 class BriefingPane(SessionPane):
@@ -187,9 +204,11 @@ Times are in your local time; the briefing follows new writes by itself.
     def _show_unsupported(self) -> None:
         self._supported = False
         self.query_one("#brief-message", Static).update(
-            "This backend has no briefing.\n\n"
-            f"{self.backend.describe()} speaks plain Memtrace, which has no briefing "
-            "endpoint. The session list and the timeline show the same facts."
+            block(
+                "This backend has no briefing.\n\n"
+                f"{self.backend.describe()} speaks plain Memtrace, which has no briefing "
+                "endpoint. The session list and the timeline show the same facts."
+            )
         )
         self.query_one("#brief-switcher", ContentSwitcher).current = "brief-message"
 
@@ -197,7 +216,9 @@ Times are in your local time; the briefing follows new writes by itself.
         if generation != self._generation:
             return
         if self._briefing is None:
-            self.query_one("#brief-message", Static).update(f"Could not load the briefing: {error}")
+            self.query_one("#brief-message", Static).update(
+                block(f"Could not load the briefing: {error}")
+            )
         self.report_error(error, action="Briefing")
 
     def _apply(self, generation: int, briefing: Briefing) -> None:
@@ -238,17 +259,17 @@ Times are in your local time; the briefing follows new writes by itself.
 
     def _update_scope_line(self, *, loading: bool = False) -> None:
         if self.scope_agent_id is None:
-            scope = "[b]all agents[/b]"
+            scope = line("all agents", "b")
             hint = " · press a for the selected session's agent" if self._agent_id else ""
         else:
-            scope = f"agent [b]{escape(self.scope_agent_id)}[/b]"
+            scope = join("agent ", line(self.scope_agent_id, "b"))
             hint = " · press a for all agents"
         when = ""
         if self._briefing is not None and not loading:
             when = f" · generated {local_time(self._briefing.generated_at, '%H:%M:%S')}"
         state = " · loading…" if loading else ""
         self.query_one("#brief-scope", Static).update(
-            f"Briefing for {scope}, last 24 h{when}{state}{hint}"
+            join("Briefing for ", scope, f", last 24 h{when}{state}{hint}")
         )
 
     @when_alive

@@ -37,9 +37,11 @@ from memtui.domain.models import (
     Order,
     Session,
 )
+from memtui.domain.safe_text import visible_text
 from memtui.tui.messages import StoreChanged
 from memtui.tui.screens.confirm import ConfirmScreen
 from memtui.tui.screens.prompt import PromptScreen
+from memtui.tui.stored_text import block, line
 from memtui.tui.widgets.pane import SessionPane
 from memtui.tui.workers import when_alive
 
@@ -154,7 +156,8 @@ system clipboard too. The toast says which.
                 # filter); the filters are docked above it.
                 with ContentSwitcher(initial="cp-rendered-scroll", id="cp-view"):
                     with VerticalScroll(id="cp-rendered-scroll"):
-                        yield Markdown("", id="cp-rendered")
+                        # Links in stored text are shown, never opened by a click.
+                        yield Markdown("", id="cp-rendered", open_links=False)
                     yield TextArea(
                         "", read_only=True, soft_wrap=True, id="cp-raw", show_cursor=True
                     )
@@ -215,7 +218,7 @@ system clipboard too. The toast says which.
         return self._result.context if self._result else ""
 
     def _show_message(self, text: str) -> None:
-        self.query_one("#cp-message", Static).update(text)
+        self.query_one("#cp-message", Static).update(block(text))
         self.query_one("#cp-switcher", ContentSwitcher).current = "cp-message"
 
     def watch_session(self, session: Session | None) -> None:
@@ -328,7 +331,7 @@ system clipboard too. The toast says which.
     def _show_filter_error(self, message: str, selector: str | None) -> None:
         """The message names the bad value; the input keeps its text, marked invalid."""
         error_line = self.query_one("#cp-error", Static)
-        error_line.update(f"⚠ {message}")
+        error_line.update(block(f"⚠ {message}"))  # it quotes what was typed
         if selector is not None:
             self.query_one(selector, Input).add_class("-invalid")
 
@@ -348,7 +351,8 @@ system clipboard too. The toast says which.
         if changed:
             raw = self.query_one("#cp-raw", TextArea)
             scroll_y = raw.scroll_y
-            raw.load_text(result.context)
+            # Shown with control characters visible; copy and save use the exact text.
+            raw.load_text(visible_text(result.context))
             raw.scroll_to(y=scroll_y, animate=False)
             if self._rendered:
                 self._update_markdown()
@@ -381,8 +385,13 @@ system clipboard too. The toast says which.
         self._markdown_text = text
         scroll = self.query_one("#cp-rendered-scroll", VerticalScroll)
         scroll_y = scroll.scroll_y
-        self.query_one("#cp-rendered", Markdown).update(text)
+        self.query_one("#cp-rendered", Markdown).update(visible_text(text))
         self.call_after_refresh(scroll.scroll_to, y=scroll_y, animate=False)
+
+    @on(Markdown.LinkClicked, "#cp-rendered")
+    def _link_clicked(self, event: Markdown.LinkClicked) -> None:
+        event.stop()
+        self.notify(f"Link (not opened): {event.href}", title="Context", timeout=8)
 
     # --- memory types and capabilities -------------------------------------------------
 
@@ -400,7 +409,8 @@ system clipboard too. The toast says which.
     def _show_types(self, session_id: str, types: list[str], capabilities: frozenset[str]) -> None:
         if session_id != self._session_id:
             return
-        self.query_one("#cp-types-hint", Static).update("known: " + ", ".join(types))
+        # Memory types are stored text: never markup.
+        self.query_one("#cp-types-hint", Static).update(line("known: " + ", ".join(types)))
         supported = Capability.CONTEXT_BUDGET in capabilities
         if supported != self._budget_supported:
             self._budget_supported = supported

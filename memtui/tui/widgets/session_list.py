@@ -33,6 +33,7 @@ from memtui.domain.filters import SessionFilter
 from memtui.domain.models import Capability, Session, SessionStatus
 from memtui.tui.messages import SessionSelected
 from memtui.tui.palette import theme_colors
+from memtui.tui.stored_text import block, cell
 from memtui.tui.workers import run_backend_call, when_alive
 
 if TYPE_CHECKING:
@@ -234,8 +235,8 @@ Escape returns to the list.
             style = "dim"
         left = format_time_left(session, now)
         return [
-            Text(session.agent_id, style=style, overflow="ellipsis", no_wrap=True),
-            Text(session.id, style=style, no_wrap=True, overflow="ellipsis"),
+            cell(session.agent_id, style, overflow="ellipsis", no_wrap=True),
+            cell(session.id, style, no_wrap=True, overflow="ellipsis"),
             Text(status.value, style=style),
             Text(left, style=style, justify="right"),
         ]
@@ -388,7 +389,7 @@ Escape returns to the list.
         try:
             self.filter = SessionFilter.parse(event.value)
         except InvalidInputError as error:
-            error_line.update(str(error))
+            error_line.update(block(str(error)))
             error_line.display = True
             return
         error_line.update("")

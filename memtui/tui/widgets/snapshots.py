@@ -11,12 +11,13 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.markup import escape
+from textual.content import Content
 from textual.widgets import ContentSwitcher, DataTable, Static
 
 from memtui.domain.errors import MemtuiError
 from memtui.domain.models import Capability, ChangeKind, Session, Snapshot
 from memtui.tui.messages import StoreChanged
+from memtui.tui.stored_text import block, cell, join, line
 from memtui.tui.widgets.pane import SessionPane
 from memtui.tui.widgets.working_memory import local_time
 
@@ -27,29 +28,30 @@ _EVENT_LABELS = {
 }
 
 
-def describe_snapshot(snapshot: Snapshot) -> str:
-    """The detail view of one snapshot, as Textual markup."""
+def describe_snapshot(snapshot: Snapshot) -> Content:
+    """The detail view of one snapshot. Every field is stored text: built as Content
+    (never markup), each entry on one line with its control characters visible."""
 
-    def section(title: str, entries: list[str], bullet: str) -> list[str]:
-        lines = [f"[b]{title}[/b] ({len(entries)})"]
+    def section(title: str, entries: list[str], bullet: str) -> list[Content]:
+        lines = [join((title, "b"), f" ({len(entries)})")]
         if entries:
-            lines += [f"  {bullet} {escape(entry)}" for entry in entries]
+            lines += [join(f"  {bullet} ", line(entry)) for entry in entries]
         else:
-            lines.append("  [dim]none[/dim]")
-        return [*lines, ""]
+            lines.append(join("  ", ("none", "dim")))
+        return [*lines, Content("")]
 
     event = _EVENT_LABELS.get(snapshot.event, snapshot.event)
     lines = [
-        f"[b $accent]{escape(event)}[/] · {local_time(snapshot.created_at)}",
-        f"[dim]agent {escape(snapshot.agent_id)}[/dim]",
-        "",
+        join(line(event, "b $accent"), f" · {local_time(snapshot.created_at)}"),
+        join("agent ", line(snapshot.agent_id)).stylize("dim"),
+        Content(""),
     ]
     if snapshot.project_path:
-        lines += [f"[b]Project[/b]  {escape(snapshot.project_path)}", ""]
+        lines += [join(("Project", "b"), "  ", line(snapshot.project_path)), Content("")]
     lines += section("Files modified", snapshot.files_modified, "•")
     lines += section("Key decisions", snapshot.key_decisions, "◆")
     lines += section("Open tasks", snapshot.open_tasks, "☐")
-    return "\n".join(lines).rstrip()
+    return Content("\n").join(lines[:-1])
 
 
 class SnapshotsPane(SessionPane):
@@ -109,8 +111,11 @@ Times are shown in your local time. New snapshots appear by themselves.
     def selected_snapshot(self) -> Snapshot | None:
         return self._snapshots.get(self._selected_id or "")
 
-    def _show_message(self, text: str) -> None:
-        self.query_one("#snap-message", Static).update(text)
+    def _show_message(self, text: str | Content) -> None:
+        # Messages quote stored ids and errors: never markup.
+        self.query_one("#snap-message", Static).update(
+            text if isinstance(text, Content) else block(text)
+        )
         self.query_one("#snap-switcher", ContentSwitcher).current = "snap-message"
 
     def watch_session(self, session: Session | None) -> None:
@@ -124,7 +129,7 @@ Times are shown in your local time. New snapshots appear by themselves.
             if new_id is None:
                 self._show_message("Select a session to see its snapshots.")
                 return
-            self._show_message(f"Loading snapshots of {new_id}…")
+            self._show_message(join("Loading snapshots of ", line(new_id), "…"))
         self.action_reload()
 
     def action_reload(self) -> None:
@@ -174,8 +179,11 @@ Times are shown in your local time. New snapshots appear by themselves.
         self._snapshots = {snapshot.id: snapshot for snapshot in ordered}
         if not ordered:
             self._show_message(
-                f"{session_id} has no snapshots yet. Agents save them at checkpoints, "
-                "before compaction and at session end."
+                join(
+                    line(session_id),
+                    " has no snapshots yet. Agents save them at checkpoints, "
+                    "before compaction and at session end.",
+                )
             )
             return
         self.query_one("#snap-switcher", ContentSwitcher).current = "snap-main"
@@ -184,7 +192,7 @@ Times are shown in your local time. New snapshots appear by themselves.
         table.clear()
         for snapshot in ordered:
             table.add_row(
-                _EVENT_LABELS.get(snapshot.event, snapshot.event),
+                cell(_EVENT_LABELS.get(snapshot.event, snapshot.event)),
                 local_time(snapshot.created_at, "%m-%d %H:%M"),
                 str(len(snapshot.files_modified)),
                 str(len(snapshot.open_tasks)),

@@ -6,6 +6,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from memtui.domain.safe_text import visible_line
 from memtui.tui.widgets.session_list import SessionCounts
 
 STATES = {
@@ -18,6 +19,9 @@ STATES = {
 
 
 class StatusBar(Widget):
+    """The store and an error's detail are inserted as `$variables`: plain text, with
+    control characters made visible (an error may quote a stored value)."""
+
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; color: $foreground; padding: 0 1; }
     """
@@ -33,7 +37,9 @@ class StatusBar(Widget):
         super().__init__(id="status-bar")
 
     def render(self) -> Content:
-        parts = [Content.from_markup("[b]⛁[/b] $backend", backend=self.backend_text or "…")]
+        parts = [
+            Content.from_markup("[b]⛁[/b] $backend", backend=visible_line(self.backend_text) or "…")
+        ]
         counts = self.counts
         if counts is not None:
             parts.append(
@@ -46,7 +52,9 @@ class StatusBar(Widget):
             )
         if self.state == "error":
             parts.append(
-                Content.from_markup("[$error]✖ $detail[/]", detail=self.detail or "unavailable")
+                Content.from_markup(
+                    "[$error]✖ $detail[/]", detail=visible_line(self.detail) or "unavailable"
+                )
             )
         else:
             parts.append(Content.from_markup(STATES.get(self.state, "")))

@@ -39,8 +39,10 @@ from memtui.domain.models import (
     Order,
     Session,
 )
+from memtui.domain.safe_text import visible_line
 from memtui.tui.messages import StoreChanged
 from memtui.tui.palette import theme_colors
+from memtui.tui.stored_text import Part, block, join, line, preview_text
 from memtui.tui.timeline_source import DEFAULT_PAGE_SIZE, TimelineSource
 from memtui.tui.widgets.pane import SessionPane
 from memtui.tui.workers import run_backend_call
@@ -242,23 +244,26 @@ class TimelineView(ScrollView, can_focus=True):
                 color=colors["warning"] if importance >= 0.8 else None, bold=importance >= 0.8
             )
         event_style = base + Style(color=colors["error"], bold=True) if is_error else time_style
-        content = " ".join(memory.content.split())
-        tags = " ".join(f"#{tag}" for tag in memory.tags)
+        # Stored text, control characters made visible (segments are written as is).
+        content = preview_text(memory.content)
+        tags = [visible_line(tag) for tag in memory.tags]
+        memory_type = visible_line(memory.memory_type)
+        event_type = visible_line(memory.event_type)
         marker = "●" if selected else " "
         segments = [
             Segment(marker, base + Style(color=colors["accent"], bold=True)),
             Segment(f"{when:>11} ", time_style),
-            Segment(f" {memory.memory_type[:8]:<8} ", badge_style),
+            Segment(f" {memory_type[:8]:<8} ", badge_style),
             Segment(" ", base),
             Segment(f"{imp_text} ", imp_style),
-            Segment(f"{memory.event_type[:9]:<9} ", event_style),
+            Segment(f"{event_type[:9]:<9} ", event_style),
         ]
         used = sum(s.cell_length for s in segments)
         room = max(width - used, 0)
         # Content first; whole tags fill what is left, up to a third of the room.
         tag_room = max(room - len(content) - 2, room // 3) if tags else 0
         tag_text = ""
-        for tag in memory.tags:
+        for tag in tags:
             piece = f" #{tag}"
             if len(tag_text) + len(piece) + 1 > tag_room:
                 break
@@ -535,21 +540,22 @@ Words search the content. Also:
         header = self.query_one("#timeline-header", Static)
         session = self.session
         if session is None:
-            header.update("[dim]Select a session to see its memories.[/dim]")
+            header.update(line("Select a session to see its memories.", "dim"))
             return
         view = self.view
+        # Ids and names are stored text: Content parts, never markup.
         scope = (
-            f"agent [b]{session.agent_id}[/b] · all sessions"
+            join("agent ", line(session.agent_id, "b"), " · all sessions")
             if self.agent_scope
-            else f"session [b]{session.id}[/b] · {session.agent_id}"
+            else join("session ", line(session.id, "b"), " · ", line(session.agent_id))
         )
         count = "counting…" if view.is_provisional else f"{view.total:,} memories"
-        parts = [scope, count]
+        parts: list[Part] = [scope, count]
         if self.filter.active:
-            parts.append("[$warning]filtered[/]")
+            parts.append(("filtered", "$warning"))
         if view.selected:
-            parts.append(f"[$accent]{len(view.selected)} selected[/]")
-        header.update(" · ".join(parts))
+            parts.append((f"{len(view.selected)} selected", "$accent"))
+        header.update(join(*parts, separator=" · "))
 
     def on_store_changed(self, message: StoreChanged) -> None:
         session = self.session
@@ -586,7 +592,7 @@ Words search the content. Also:
             new_filter = TimelineFilter.parse(event.value, self.clock())
         except MemtuiError as error:
             # The text stays in the input so it can be corrected.
-            error_line.update(f"⚠ {error}")
+            error_line.update(block(f"⚠ {error}"))
             error_line.display = True
             return
         error_line.update("")

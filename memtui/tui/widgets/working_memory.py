@@ -12,20 +12,24 @@ Safety rules this pane keeps:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import ContentSwitcher, DataTable, Label, Static, TextArea
 
 from memtui.domain.errors import MemtuiError, VersionConflictError
 from memtui.domain.models import Capability, ChangeKind, CommitResult, Session, WorkingMemoryItem
+from memtui.domain.safe_text import CONTROL_CHARACTERS, visible_line
 from memtui.tui.messages import StoreChanged
 from memtui.tui.screens.confirm import ConfirmScreen
 from memtui.tui.screens.prompt import PromptScreen
@@ -36,6 +40,7 @@ from memtui.tui.screens.working_memory_dialogs import (
     ConflictSide,
     UnsavedEditsModal,
 )
+from memtui.tui.stored_text import Part, block, cell, join, line
 from memtui.tui.widgets.pane import SessionPane
 
 # Actions bound to plain letters: they only make sense (and only fire) while the key
@@ -43,9 +48,18 @@ from memtui.tui.widgets.pane import SessionPane
 _LIST_ACTIONS = frozenset({"add_key", "rename_key", "delete_key", "set_importance", "commit"})
 
 
+# Characters json.dumps(ensure_ascii=False) leaves raw that a terminal acts on (C1
+# controls, bidi overrides, line separators) or cannot encode (lone surrogates). It
+# escapes C0 controls itself; the only ones in its output are the layout's newlines.
+_RAW_IN_JSON = re.compile(f"[{CONTROL_CHARACTERS.replace(chr(0) + '-' + chr(0x1F), '')}]")
+
+
 def format_value(value: Any) -> str:
-    """How a stored value appears in the editor."""
-    return json.dumps(value, indent=2, ensure_ascii=False)
+    """How a stored value appears in the editor: JSON with every control character
+    written as a `\\uXXXX` escape (json.dumps escapes C0 itself), so the editor never
+    sends one to the terminal and the text still parses back to the same value."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def local_time(value: datetime, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
@@ -202,13 +216,16 @@ The selected session's working memory: each **key** holds a JSON value with an
     def is_dirty(self) -> bool:
         return self._loaded is not None and self.editor.text != self._loaded_text
 
-    def _show_message(self, text: str) -> None:
-        self.query_one("#wm-message", Static).update(text)
+    def _show_message(self, text: str | Content) -> None:
+        # Messages quote stored ids and errors: never markup.
+        self.query_one("#wm-message", Static).update(
+            text if isinstance(text, Content) else block(text)
+        )
         self.query_one("#wm-switcher", ContentSwitcher).current = "wm-message"
 
     def _set_status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#wm-status", Static)
-        status.update(text)
+        status.update(block(text))  # it quotes keys and errors: never markup
         status.set_class(error, "-error")
 
     def _refresh_title(self) -> None:
@@ -217,22 +234,24 @@ The selected session's working memory: each **key** holds a JSON value with an
         if item is None:
             title.update("no key selected")
             return
-        parts = [
-            f"[b]{_markup(item.key)}[/b]",
+        parts: list[Part] = [
+            line(item.key, "b"),  # stored text: never markup
             f"v{item.version}",
             f"importance {item.importance:.2f}",
             f"updated {local_time(item.updated_at)}",
         ]
         if self.is_dirty:
-            parts.append("[b $warning]● modified[/]")
+            parts.append(("● modified", "b $warning"))
         if self._deleted_elsewhere:
-            parts.append("[b $error]⚠ deleted elsewhere: saving asks first[/]")
+            parts.append(("⚠ deleted elsewhere: saving asks first", "b $error"))
         elif self._store_item is not None:
             parts.append(
-                f"[b $error]⚠ changed elsewhere (now v{self._store_item.version}): "
-                "saving asks first[/]"
+                (
+                    f"⚠ changed elsewhere (now v{self._store_item.version}): saving asks first",
+                    "b $error",
+                )
             )
-        title.update(" · ".join(parts))
+        title.update(join(*parts, separator=" · "))
 
     # --- loading -----------------------------------------------------------------------
 
@@ -250,7 +269,7 @@ The selected session's working memory: each **key** holds a JSON value with an
         if new_id is None:
             self._show_message("Select a session to see its working memory.")
             return
-        self._show_message(f"Loading working memory of {new_id}…")
+        self._show_message(join("Loading working memory of ", line(new_id), "…"))
         self._reload()
 
     def _stash_draft(self) -> None:
@@ -349,9 +368,8 @@ The selected session's working memory: each **key** holds a JSON value with an
         table.clear()
         dirty_key = self.loaded_key if self.is_dirty else None
         for item in self._items.values():
-            label = f"● {item.key}" if item.key == dirty_key else item.key
             table.add_row(
-                label,
+                _key_cell(item.key, dirty=item.key == dirty_key),
                 f"{item.importance:.2f}",
                 str(item.version),
                 key=item.key,
@@ -418,7 +436,7 @@ The selected session's working memory: each **key** holds a JSON value with an
         key = self.loaded_key
         if key is None or key not in self._items:
             return
-        label = f"● {key}" if self.is_dirty else key
+        label = _key_cell(key, dirty=self.is_dirty)
         table = self.keys_table
         try:
             if table.get_cell(key, "key") != label:
@@ -670,18 +688,28 @@ The selected session's working memory: each **key** holds a JSON value with an
             return
         assert self._loaded is not None
         old = self._loaded
+        # The input shows the key with its control characters visible (raw, they would
+        # reach the terminal); submitted unchanged, that still means "the same key".
+        shown_key = visible_line(old.key)
 
         def chosen(new_key: str | None) -> None:
             if new_key is None:
                 return
             new_key = new_key.strip()
-            if not new_key or new_key == old.key:
+            if not new_key or new_key in (old.key, shown_key.strip()):
                 return
             assert self._session_id is not None
             self._rename_worker(self._session_id, old.key, new_key, old.version)
 
+        hint = (
+            "Its control characters are shown as symbols (␛ is ESC); a new name keeps "
+            "what you type."
+            if shown_key != old.key
+            else ""
+        )
         self.app.push_screen(
-            PromptScreen(f"Rename {old.key!r}", value=old.key, submit_label="Rename"), chosen
+            PromptScreen(f"Rename {old.key!r}", value=shown_key, hint=hint, submit_label="Rename"),
+            chosen,
         )
 
     @work(thread=True, group="working-memory-write", exit_on_error=False)
@@ -862,7 +890,7 @@ The selected session's working memory: each **key** holds a JSON value with an
         if self.is_dirty:
             summary += f" · unsaved edits to {self.loaded_key!r} were not included"
         if session_id == self._session_id:
-            self.query_one("#wm-commit-result", Static).update(summary)
+            self.query_one("#wm-commit-result", Static).update(block(summary))
         self.notify(summary, title="Commit to long-term memory", timeout=10)
 
     # --- live refresh ------------------------------------------------------------------
@@ -903,7 +931,6 @@ The selected session's working memory: each **key** holds a JSON value with an
         ]
 
 
-def _markup(text: str) -> str:
-    from textual.markup import escape
-
-    return escape(text)
+def _key_cell(key: str, *, dirty: bool) -> Text:
+    """A key in the key list: stored text, so a Text cell (a str cell is markup)."""
+    return cell(f"● {key}" if dirty else key)
