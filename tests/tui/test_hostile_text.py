@@ -21,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from textual.widgets import DataTable, Static, TextArea
+from textual.worker import WorkerCancelled
 
 from memtui.domain.clock import ManualClock
 from memtui.domain.models import NewMemory, NewSnapshot
@@ -32,6 +33,23 @@ RAW_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 RAW_IN_BODY = re.compile(f"(?![\n\t])[{CONTROL_CHARACTERS}]")  # an editor keeps lines
 HUB_SESSION = "[WIP] hub \x1b]52;c;aGk=\x07 session"
 HUB_AGENT = "[1x"
+
+
+@pytest.fixture
+def settle(settle: Any) -> Any:
+    """The shared `settle`, which also waits past an exclusive load cancelled by a
+    newer one (`wait_for_complete` raises WorkerCancelled for it)."""
+
+    async def patient(pilot: Any, *args: Any, **kwargs: Any) -> None:
+        for _ in range(20):
+            try:
+                await settle(pilot, *args, **kwargs)
+                return
+            except WorkerCancelled:
+                continue
+        await settle(pilot, *args, **kwargs)
+
+    return patient
 
 
 def as_id(text: str, index: int) -> str:

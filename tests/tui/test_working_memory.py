@@ -67,7 +67,7 @@ async def test_lists_keys_and_opens_the_first_value(wm_store, make_app, settle):
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_working_memory(app, pilot, settle)
         table = pane.keys_table
-        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == [
+        assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == [
             "current_plan",
             "scratch",
             "user_prefs",
@@ -243,7 +243,7 @@ async def test_add_rename_importance_and_delete_a_key(wm_store, make_app, settle
         with pytest.raises(NotFoundError):
             wm_store.get_working_memory(SESSION, "files_open")
         assert "files_open" not in [
-            pane.keys_table.get_row_at(i)[0] for i in range(pane.keys_table.row_count)
+            str(pane.keys_table.get_row_at(i)[0]) for i in range(pane.keys_table.row_count)
         ]
 
 
