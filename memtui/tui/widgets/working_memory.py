@@ -12,7 +12,6 @@ Safety rules this pane keeps:
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +28,8 @@ from textual.widgets import ContentSwitcher, DataTable, Label, Static, TextArea
 
 from memtui.domain.errors import MemtuiError, VersionConflictError
 from memtui.domain.models import Capability, ChangeKind, CommitResult, Session, WorkingMemoryItem
-from memtui.domain.safe_text import CONTROL_CHARACTERS, visible_line
+from memtui.domain.safe_text import visible_line
+from memtui.tui.external_editor import EditResult, editor_command, read_edit, run_editor, write_temp
 from memtui.tui.messages import StoreChanged
 from memtui.tui.screens.confirm import ConfirmScreen
 from memtui.tui.screens.prompt import PromptScreen
@@ -41,25 +41,18 @@ from memtui.tui.screens.working_memory_dialogs import (
     UnsavedEditsModal,
 )
 from memtui.tui.stored_text import Part, block, cell, join, line
+from memtui.tui.value_text import (
+    LARGE_VALUE_CHARS,
+    ValueText,
+    describe_size,
+    format_value,
+    value_text,
+)
 from memtui.tui.widgets.pane import SessionPane
 
 # Actions bound to plain letters: they only make sense (and only fire) while the key
 # list, not the JSON editor, has focus.
 _LIST_ACTIONS = frozenset({"add_key", "rename_key", "delete_key", "set_importance", "commit"})
-
-
-# Characters json.dumps(ensure_ascii=False) leaves raw that a terminal acts on (C1
-# controls, bidi overrides, line separators) or cannot encode (lone surrogates). It
-# escapes C0 controls itself; the only ones in its output are the layout's newlines.
-_RAW_IN_JSON = re.compile(f"[{CONTROL_CHARACTERS.replace(chr(0) + '-' + chr(0x1F), '')}]")
-
-
-def format_value(value: Any) -> str:
-    """How a stored value appears in the editor: JSON with every control character
-    written as a `\\uXXXX` escape (json.dumps escapes C0 itself), so the editor never
-    sends one to the terminal and the text still parses back to the same value."""
-    text = json.dumps(value, indent=2, ensure_ascii=False)
-    return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def local_time(value: datetime, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
@@ -129,6 +122,7 @@ The selected session's working memory: each **key** holds a JSON value with an
 | d | delete the key (asks first) |
 | i | set its importance |
 | c | commit working memory to long-term memory |
+| ctrl+e | edit the value in $EDITOR (checked as JSON when you return) |
 
 - **Malformed JSON is never saved.** The message names the line and column, the
   cursor jumps there, and your text stays exactly as you typed it.
@@ -137,6 +131,9 @@ The selected session's working memory: each **key** holds a JSON value with an
   choose: *keep mine*, *take theirs* or *keep editing*.
 - Unsaved edits are marked `●`. Moving to another key asks first; switching sessions
   keeps them as a draft until you come back.
+- **Large values** (over 256 KB of JSON) open read-only, showing their start, so the
+  screen stays quick; ctrl+e edits the whole value in $EDITOR (or $VISUAL). The text is
+  checked as JSON when the editor exits and saved with the version you started from.
 - **Commit** turns items with importance ≥ `min_importance` into long-term memories,
   optionally skipping values that are already stored, and lists what it created.
 """
@@ -148,6 +145,7 @@ The selected session's working memory: each **key** holds a JSON value with an
         Binding("d", "delete_key", "Delete", id="working_memory.delete"),
         Binding("i", "set_importance", "Importance", id="working_memory.importance"),
         Binding("c", "commit", "Commit", id="working_memory.commit"),
+        Binding("ctrl+e", "edit_in_editor", "$EDITOR", id="working_memory.external_editor"),
     ]
 
     def __init__(self) -> None:
@@ -156,6 +154,8 @@ The selected session's working memory: each **key** holds a JSON value with an
         self._items: dict[str, WorkingMemoryItem] = {}
         self._loaded: WorkingMemoryItem | None = None  # the version the editor is based on
         self._loaded_text = ""
+        self._loaded_large: ValueText | None = None  # a value shown as a preview
+        self._texts: dict[tuple[str, int], ValueText] = {}  # formatted by the worker
         self._store_item: WorkingMemoryItem | None = None  # newer store version, if any
         self._deleted_elsewhere = False
         self._drafts: dict[str, _Draft] = {}  # session id -> unsaved edits
@@ -240,6 +240,8 @@ The selected session's working memory: each **key** holds a JSON value with an
             f"importance {item.importance:.2f}",
             f"updated {local_time(item.updated_at)}",
         ]
+        if self._loaded_large is not None:
+            parts.append((f"read-only: {self._loaded_large.size_label}", "b $warning"))
         if self.is_dirty:
             parts.append(("● modified", "b $warning"))
         if self._deleted_elsewhere:
@@ -298,7 +300,9 @@ The selected session's working memory: each **key** holds a JSON value with an
         except MemtuiError as error:
             self.deliver(self._load_failed, session_id, generation, error)
             return
-        self.deliver(self._apply_items, session_id, generation, items)
+        # Formatting is the slow part for a large value: here, not on the UI thread.
+        texts = {(item.key, item.version): value_text(item.value) for item in items}
+        self.deliver(self._apply_items, session_id, generation, items, texts)
 
     def _show_unsupported(self, session_id: str) -> None:
         self._supported = False
@@ -318,11 +322,16 @@ The selected session's working memory: each **key** holds a JSON value with an
         self.report_error(error, action="Working memory")
 
     def _apply_items(
-        self, session_id: str, generation: int, items: list[WorkingMemoryItem]
+        self,
+        session_id: str,
+        generation: int,
+        items: list[WorkingMemoryItem],
+        texts: dict[tuple[str, int], ValueText],
     ) -> None:
         if session_id != self._session_id or generation != self._load_generation:
             return  # stale: the session changed or a newer load is under way
         self._supported = True
+        self._texts = texts
         self._items = {item.key: item for item in items}
         self.query_one("#wm-switcher", ContentSwitcher).current = "wm-main"
         if self._loaded is not None:
@@ -387,6 +396,7 @@ The selected session's working memory: each **key** holds a JSON value with an
     def _clear_editor(self) -> None:
         self._loaded = None
         self._loaded_text = ""
+        self._loaded_large = None
         self._store_item = None
         self._deleted_elsewhere = False
         editor = self.editor
@@ -399,15 +409,24 @@ The selected session's working memory: each **key** holds a JSON value with an
         editor = self.editor
         cursor = editor.cursor_location
         self._loaded = item
-        self._loaded_text = format_value(item.value)
+        shown = self._texts.get((item.key, item.version)) or value_text(item.value)
+        self._loaded_text = shown.text
+        self._loaded_large = shown if shown.large else None
         self._store_item = None
         self._deleted_elsewhere = False
-        editor.read_only = False
+        editor.read_only = shown.large
         editor.load_text(self._loaded_text)
         if keep_cursor:
             row = min(cursor[0], editor.document.line_count - 1)
             editor.cursor_location = (row, cursor[1])
-        self._set_status("")
+        if shown.large:
+            self._set_status(
+                f"{item.key!r} is {shown.size_label} of JSON: over "
+                f"{describe_size(LARGE_VALUE_CHARS)} it opens read-only, showing its start. "
+                "Press ctrl+e to edit all of it in $EDITOR."
+            )
+        else:
+            self._set_status("")
         self._refresh_title()
         self._mark_dirty_row()
 
@@ -486,6 +505,13 @@ The selected session's working memory: each **key** holds a JSON value with an
     def action_save(self, then_open: str | None = None) -> None:
         if self._session_id is None or self._loaded is None:
             self.notify("Nothing to save: select a key or press a to add one.")
+            return
+        if self._loaded_large is not None:
+            self.notify(
+                f"{self._loaded.key!r} is shown read-only ({self._loaded_large.size_label}). "
+                "Press ctrl+e to edit it in $EDITOR.",
+                severity="warning",
+            )
             return
         text = self.editor.text
         try:
@@ -612,6 +638,138 @@ The selected session's working memory: each **key** holds a JSON value with an
             self._set_status(f"Loaded their v{current.version} of {key!r}.")
         self._rebuild_table()
         self._reload()
+
+    # --- $EDITOR ------------------------------------------------------------------------
+
+    def action_edit_in_editor(self) -> None:
+        """The whole value in $EDITOR (any size): checked as JSON on return, saved with
+        the version it was loaded at (a change elsewhere meanwhile is not overwritten)."""
+        if not self._ready(need_key=True):
+            return
+        assert self._loaded is not None and self._session_id is not None
+        command = editor_command()
+        if command is None:
+            self.notify(
+                "Set $EDITOR (or $VISUAL) to edit values outside memtui, e.g. export EDITOR=nano.",
+                severity="warning",
+                timeout=8,
+            )
+            return
+        item = self._loaded
+        # Unsaved edits of a small value go along; a large value starts from the store.
+        text = self.editor.text if self._loaded_large is None and self.is_dirty else None
+        self._set_status(f"Opening {item.key!r} in {command[0]}…")
+        self._external_prepare_worker(self._session_id, item, text, command)
+
+    @work(thread=True, group="working-memory-external", exit_on_error=False)
+    def _external_prepare_worker(
+        self, session_id: str, item: WorkingMemoryItem, text: str | None, command: list[str]
+    ) -> None:
+        original = text if text is not None else format_value(item.value)
+        try:
+            path = write_temp(original, name_hint=item.key)
+        except OSError as error:
+            self.deliver(self._set_status, f"Could not write a temp file: {error}", error=True)
+            return
+        self.deliver(self._external_run, session_id, item, path, original, command)
+
+    def _external_run(
+        self,
+        session_id: str,
+        item: WorkingMemoryItem,
+        path: Path,
+        original: str,
+        command: list[str],
+    ) -> None:
+        failure = run_editor(self.app, command, path)
+        if failure is not None:
+            self._external_failed(item.key, path, failure)
+            return
+        self._set_status(f"Checking {item.key!r}…")
+        self._external_save_worker(session_id, item, path, original, command)
+
+    @work(thread=True, group="working-memory-external", exit_on_error=False)
+    def _external_save_worker(
+        self,
+        session_id: str,
+        item: WorkingMemoryItem,
+        path: Path,
+        original: str,
+        command: list[str],
+    ) -> None:
+        edit = read_edit(path)
+        if edit.error is None and edit.text == original:
+            path.unlink(missing_ok=True)
+            self.deliver(self._set_status, f"No changes to {item.key!r}.")
+            return
+        if edit.error is not None:
+            self.deliver(self._external_invalid, session_id, item, path, original, command, edit)
+            return
+        try:
+            saved = self.backend.set_working_memory(
+                session_id, item.key, edit.value, expected_version=item.version
+            )
+        except VersionConflictError as conflict:
+            now = f"now v{conflict.current.version}" if conflict.current else "now deleted"
+            reason = f"{item.key!r} changed elsewhere since v{item.version} ({now})"
+            self.deliver(self._external_failed, item.key, path, reason)
+            self.deliver(self._reload)
+            return
+        except MemtuiError as error:
+            self.deliver(self._external_failed, item.key, path, str(error))
+            return
+        path.unlink(missing_ok=True)
+        shown = value_text(saved.value)
+        self.deliver(self._external_saved, session_id, saved, shown, command[0])
+
+    def _external_invalid(
+        self,
+        session_id: str,
+        item: WorkingMemoryItem,
+        path: Path,
+        original: str,
+        command: list[str],
+        edit: EditResult,
+    ) -> None:
+        message = f"Not saved: {edit.error}."
+        self._set_status(f"{message} Your text is kept in {path}.", error=True)
+
+        def again(yes: bool | None) -> None:
+            if yes:
+                self._external_run(session_id, item, path, original, command)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                message,
+                f"Your text is kept in {path}. Edit it again in {command[0]}?",
+                confirm_label="Edit again",
+            ),
+            again,
+        )
+
+    def _external_failed(self, key: str, path: Path, reason: str) -> None:
+        message = f"{key!r} not saved: {reason}. Your text is kept in {path}."
+        self._set_status(message, error=True)
+        self.notify(message, severity="error", timeout=10)
+
+    def _external_saved(
+        self, session_id: str, item: WorkingMemoryItem, shown: ValueText, editor: str
+    ) -> None:
+        if session_id != self._session_id:
+            self.notify(f"Saved {item.key!r} of {session_id} as v{item.version}.")
+            return
+        self._items[item.key] = item
+        self._texts[(item.key, item.version)] = shown
+        if self.loaded_key == item.key:
+            self._open_item(item)
+        if shown.large:
+            self._set_status(
+                f"Saved {item.key!r} as v{item.version} from {editor} (read-only here)."
+            )
+        else:
+            self._set_status(f"Saved {item.key!r} as v{item.version} from {editor}.")
+        self._rebuild_table()
+        self._refresh_title()
 
     # --- key actions -------------------------------------------------------------------
 
@@ -912,6 +1070,11 @@ The selected session's working memory: each **key** holds a JSON value with an
         return [
             SystemCommand("Working memory: save value", "Save the JSON (ctrl+s)", self.action_save),
             SystemCommand("Working memory: add key", "Add a key (a)", self.action_add_key),
+            SystemCommand(
+                "Working memory: edit in $EDITOR",
+                "Edit the whole value in $EDITOR, checked as JSON on return (ctrl+e)",
+                self.action_edit_in_editor,
+            ),
             SystemCommand(
                 "Working memory: rename key", "Rename the key (r)", self.action_rename_key
             ),
