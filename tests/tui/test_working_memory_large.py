@@ -123,6 +123,7 @@ async def test_a_large_value_opens_read_only_and_says_why(big_store, make_app, s
         assert len(editor.text) <= PREVIEW_CHARS + 2
         assert "'big_value' is 759 KB of JSON: over 256 KB it opens read-only" in status(pane)
         assert "ctrl+e to edit all of it in $EDITOR" in status(pane)
+        assert any(toast.startswith("'big_value' is 759 KB of JSON") for toast in toasts(app))
         title = str(pane.query_one("#wm-title", Static).render())
         assert "read-only: 759 KB" in title
         await pilot.press("ctrl+s")

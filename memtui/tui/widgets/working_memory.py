@@ -156,6 +156,7 @@ The selected session's working memory: each **key** holds a JSON value with an
         self._loaded_text = ""
         self._loaded_large: ValueText | None = None  # a value shown as a preview
         self._texts: dict[tuple[str, int], ValueText] = {}  # formatted by the worker
+        self._told_large: tuple[str, int] | None = None
         self._store_item: WorkingMemoryItem | None = None  # newer store version, if any
         self._deleted_elsewhere = False
         self._drafts: dict[str, _Draft] = {}  # session id -> unsaved edits
@@ -420,11 +421,15 @@ The selected session's working memory: each **key** holds a JSON value with an
             row = min(cursor[0], editor.document.line_count - 1)
             editor.cursor_location = (row, cursor[1])
         if shown.large:
-            self._set_status(
+            why = (
                 f"{item.key!r} is {shown.size_label} of JSON: over "
                 f"{describe_size(LARGE_VALUE_CHARS)} it opens read-only, showing its start. "
                 "Press ctrl+e to edit all of it in $EDITOR."
             )
+            self._set_status(why)
+            if self._told_large != (item.key, item.version):  # once, in full
+                self._told_large = (item.key, item.version)
+                self.notify(why, title="Large value", timeout=8)
         else:
             self._set_status("")
         self._refresh_title()
