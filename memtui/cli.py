@@ -249,6 +249,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add("serve", help="run the Memtrace-compatible HTTP server on a local store")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=9100)
+    serve.add_argument(
+        "--max-event-streams",
+        type=int,
+        metavar="N",
+        help="open /events streams allowed at once; more get 503 with Retry-After (default 200)",
+    )
+    serve.add_argument(
+        "--read-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="a request (head and body) must arrive within this, else 408 and the "
+        "connection is closed (default 15)",
+    )
     # Test double for clients' capability detection: only Memtrace v1, Memtrace's shapes.
     serve.add_argument("--plain-memtrace", action="store_true", help=argparse.SUPPRESS)
 

@@ -19,7 +19,7 @@ from memtui.backend import Backend, KeyStore
 from memtui.domain.clock import Clock
 from memtui.server import schemas as s
 from memtui.server.errors import install_error_handlers
-from memtui.server.events import WriteSignal
+from memtui.server.events import DEFAULT_MAX_EVENT_STREAMS, ChangeHub, notify_url_for
 from memtui.server.guard import DEFAULT_MAX_BODY_BYTES, ApiGuard
 from memtui.server.routes import (
     COMMON_ERRORS,
@@ -49,16 +49,32 @@ def create_app(
     plain_memtrace: bool = False,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     stop_event: threading.Event | None = None,
+    max_event_streams: int = DEFAULT_MAX_EVENT_STREAMS,
     on_startup: Callable[[], None] | None = None,
     on_shutdown: Callable[[], None] | None = None,
 ) -> FastAPI:
     """`backend` serves every route; `key_store` checks API keys. `plain_memtrace`
     serves only Memtrace v1, shaped exactly like a Memtrace server (for testing
-    clients' capability detection). `stop_event` ends event streams on shutdown.
+    clients' capability detection). `stop_event` ends event streams on shutdown;
+    `max_event_streams` caps how many are open at once.
     `clock` is accepted for symmetry; times come from `backend.now()`."""
     del clock  # the backend's clock is the one that counts
     stop = stop_event or threading.Event()
     started_at = time.monotonic()
+    hub = ChangeHub(
+        backend,
+        max_streams=max_event_streams,
+        # A key store that can say which keys are still valid lets revocation end open
+        # streams (the SQL one can; the KeyStore protocol does not require it).
+        keys_active=getattr(key_store, "active_among", None),
+        notify_url=notify_url_for(backend),
+        stop=stop,
+    )
+    # This process's commits wake the streams at once; any backend that cannot say
+    # so is woken after every write request instead.
+    add_listener = getattr(backend, "add_change_listener", None)
+    if add_listener is not None:
+        add_listener(hub.notify)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -67,10 +83,13 @@ def create_app(
         anyio.to_thread.current_default_thread_limiter().total_tokens = THREADPOOL_SIZE
         if on_startup is not None:
             on_startup()
+        if not plain_memtrace:
+            hub.start()
         try:
             yield
         finally:
             stop.set()
+            await hub.stop()
             if on_shutdown is not None:
                 on_shutdown()
 
@@ -90,7 +109,7 @@ def create_app(
         openapi_url=None if plain_memtrace else "/openapi.json",
     )
     app.state.stop_event = stop
-    writes = WriteSignal()
+    app.state.change_hub = hub
     ctx = ServerContext(backend=backend, plain_memtrace=plain_memtrace)
 
     @app.get(
@@ -119,7 +138,7 @@ def create_app(
     api.include_router(memtrace_router(ctx))
     if not plain_memtrace:
         api.include_router(extension_router(ctx))
-        events_route(api, ctx, stop, writes)
+        events_route(api, ctx, hub)
     app.include_router(api)
     if not plain_memtrace:
         app.add_api_route(
@@ -138,7 +157,7 @@ def create_app(
         max_body_bytes=max_body_bytes,
         public_paths=public_paths,
         protected_prefix=API_PREFIX,
-        on_write=writes.notify,
+        on_write=None if add_listener is not None else hub.notify,
     )
 
     def openapi() -> dict[str, Any]:

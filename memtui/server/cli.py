@@ -146,6 +146,17 @@ def run_serve_command(args: argparse.Namespace) -> int:
     plain = bool(getattr(args, "plain_memtrace", False))
     if not 0 <= port <= 65535:
         return _fail(f"--port {port} is not a port number (0-65535)")
+    from memtui.server.events import DEFAULT_MAX_EVENT_STREAMS
+    from memtui.server.read_timeout import DEFAULT_READ_TIMEOUT_SECONDS
+
+    max_streams = getattr(args, "max_event_streams", None)
+    max_streams = DEFAULT_MAX_EVENT_STREAMS if max_streams is None else max_streams
+    if not 1 <= max_streams <= 100_000:
+        return _fail(f"--max-event-streams {max_streams} is out of range (1-100000)")
+    read_timeout = getattr(args, "read_timeout", None)
+    read_timeout = DEFAULT_READ_TIMEOUT_SECONDS if read_timeout is None else read_timeout
+    if not 0.1 <= read_timeout <= 3600:  # also refuses nan and inf
+        return _fail(f"--read-timeout {read_timeout:g} is out of range (0.1-3600 seconds)")
     clock = clock_from_environment()
     db_url = resolve_db_url(args.db)
     try:
@@ -167,7 +178,15 @@ def run_serve_command(args: argparse.Namespace) -> int:
         return _fail(f"cannot listen on {host}:{port}: the address {reason}")
 
     try:
-        return _serve(store, sock, host=host, plain=plain, clock=clock)
+        return _serve(
+            store,
+            sock,
+            host=host,
+            plain=plain,
+            clock=clock,
+            max_event_streams=max_streams,
+            read_timeout=read_timeout,
+        )
     finally:
         sock.close()
         store.close()
@@ -191,10 +210,20 @@ def show_once(text: str) -> None:
     sys.stderr.flush()
 
 
-def _serve(store: Any, sock: socket.socket, *, host: str, plain: bool, clock: Any) -> int:
+def _serve(
+    store: Any,
+    sock: socket.socket,
+    *,
+    host: str,
+    plain: bool,
+    clock: Any,
+    max_event_streams: int,
+    read_timeout: float,
+) -> int:
     import uvicorn
 
     from memtui.server.app import create_app
+    from memtui.server.read_timeout import ReadTimeoutH11Protocol
 
     key_store = store.key_store()
     keys_hint = "memtui keys create"
@@ -218,6 +247,7 @@ def _serve(store: Any, sock: socket.socket, *, host: str, plain: bool, clock: An
         clock=clock,
         plain_memtrace=plain,
         stop_event=stop,
+        max_event_streams=max_event_streams,
         on_startup=watcher.start if watcher else None,
         on_shutdown=watcher.stop if watcher else None,
     )
@@ -228,11 +258,13 @@ def _serve(store: Any, sock: socket.socket, *, host: str, plain: bool, clock: An
         workers=1,
         timeout_graceful_shutdown=5,
         server_header=False,
+        http=ReadTimeoutH11Protocol.with_timeout(read_timeout),
     )
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: Any) -> None:
             stop.set()  # end the event streams so shutdown does not wait on them
+            app.state.change_hub.close()
             super().handle_exit(sig, frame)
 
     server = Server(config)

@@ -33,6 +33,10 @@ class _BodyTooLarge(Exception):
     pass
 
 
+class _ClientGone(Exception):
+    pass
+
+
 def api_key_from_headers(headers: Iterable[tuple[bytes, bytes]]) -> str:
     """`x-api-key`, else `Authorization: Bearer <key>`, as Memtrace reads them."""
     api_key = ""
@@ -114,13 +118,6 @@ def _nul_in_url(scope: Scope) -> dict[str, Any] | None:
     return None
 
 
-def _replaying(message: Message) -> Receive:
-    async def receive() -> Message:
-        return message
-
-    return receive
-
-
 class ApiGuard:
     def __init__(
         self,
@@ -169,6 +166,8 @@ class ApiGuard:
         if scope.get("method") in _BODY_METHODS:
             try:
                 receive = await self._buffered_body(scope, receive)
+            except _ClientGone:
+                return  # nobody to answer
             except _BodyTooLarge:
                 await _send_json(
                     send,
@@ -214,8 +213,7 @@ class ApiGuard:
         while more:
             message = await receive()
             if message["type"] != "http.request":
-                # Client went away before sending the body: replay the disconnect.
-                return _replaying(message)
+                raise _ClientGone  # it went away (or timed out) before its body came
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:

@@ -891,9 +891,11 @@ def extension_router(ctx: ServerContext) -> APIRouter:
     return router
 
 
-def events_route(router: APIRouter, ctx: ServerContext, stop: Any, writes: Any = None) -> None:
-    """GET /events (async: one stream per client, no threadpool thread held)."""
-    from memtui.server.events import change_stream
+def events_route(router: APIRouter, ctx: ServerContext, hub: Any) -> None:
+    """GET /events (async: one stream per client, no threadpool thread held; at most
+    `hub.max_streams` at once)."""
+    from memtui.server.errors import error_response
+    from memtui.server.events import STREAMS_RETRY_AFTER_SECONDS, EventStreamResponse
 
     @router.get(
         "/events",
@@ -931,8 +933,13 @@ def events_route(router: APIRouter, ctx: ServerContext, stop: Any, writes: Any =
                     field="last_event_id",
                     value=raw,
                 ) from None
-        return StreamingResponse(
-            change_stream(request, ctx.backend, cursor, stop=stop, writes=writes),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+        handle = hub.open_stream(getattr(request.state, "api_key_id", None))
+        if handle is None:
+            response = error_response(
+                503,
+                f"too many open event streams (at most {hub.max_streams}); "
+                f"try again in {STREAMS_RETRY_AFTER_SECONDS} s",
+            )
+            response.headers["Retry-After"] = str(STREAMS_RETRY_AFTER_SECONDS)
+            return response
+        return EventStreamResponse(hub, handle, cursor)

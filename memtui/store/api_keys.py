@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
@@ -117,6 +118,18 @@ class SqlKeyStore:
         with self._lock:
             self._verified.clear()
         return _info(row)
+
+    def active_among(self, key_ids: Iterable[str]) -> set[str]:
+        """Which of these key ids exist and are not revoked (one query, any process's
+        revocation included)."""
+        ids = sorted(set(key_ids))
+        if not ids:
+            return set()
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(_api_key.c.id).where(_api_key.c.id.in_(ids), _api_key.c.revoked_at.is_(None))
+            )
+            return {row.id for row in rows}
 
     # --- verification ----------------------------------------------------------------
 

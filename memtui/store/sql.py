@@ -16,6 +16,7 @@ Design notes
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import time as _time
@@ -191,8 +192,12 @@ WM_COLUMNS = (
 
 BUSY_TIMEOUT_MS = 5000
 LOCK_RETRY_SECONDS = 30.0  # total time a write keeps retrying a locked database
+log = logging.getLogger("memtui.store")
+
 # Serialises change-feed appends on PostgreSQL (arbitrary constant: "memtui" in ASCII).
 CHANGE_FEED_LOCK_KEY = 0x6D656D747569
+# PostgreSQL NOTIFY channel: a notification after every commit that appended changes.
+CHANGE_CHANNEL = "memtui_changes"
 MAX_PAGE = 10_000
 MAX_VERSION = 2**62  # versions and change ids are 64-bit in the store
 
@@ -714,6 +719,8 @@ class SqlStore(BackendBase):
                         result = fn(tx)
                         if write and emit and tx.changes:
                             self._append_changes(tx)
+                    if write and emit and tx.changes:
+                        self._changes_committed()
                     return result
             except _Retry:
                 pass
@@ -742,6 +749,25 @@ class SqlStore(BackendBase):
             # Held until commit: ids are handed out and committed in the same order.
             tx.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHANGE_FEED_LOCK_KEY})
         tx.conn.execute(insert(change_t), tx.changes)
+        if not self.is_sqlite:
+            # Delivered at commit to every LISTENer (servers' event streams), from any
+            # process; PostgreSQL folds a transaction's identical notifications into one.
+            tx.conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANGE_CHANNEL})
+
+    # Called after each commit that appended changes (from the writing thread).
+    _change_listeners: tuple[Callable[[], None], ...] = ()
+
+    def add_change_listener(self, listener: Callable[[], None]) -> None:
+        """`listener()` runs after every commit of this store object that appended to
+        the change feed. It must be quick and must not raise."""
+        self._change_listeners = (*self._change_listeners, listener)
+
+    def _changes_committed(self) -> None:
+        for listener in self._change_listeners:
+            try:
+                listener()
+            except Exception:  # noqa: BLE001 - a listener must never fail a write
+                log.exception("change listener failed")
 
     # --- about -------------------------------------------------------------------------
 

@@ -57,6 +57,7 @@ class LiveServer:
         clock_file: str | None = None,
         plain_memtrace: bool = False,
         extra_env: dict[str, str] | None = None,
+        extra_args: list[str] | None = None,
     ) -> None:
         self.db_url = db_url
         self.api_key = api_key
@@ -65,6 +66,7 @@ class LiveServer:
         self.clock_file = clock_file
         self.plain_memtrace = plain_memtrace
         self.extra_env = dict(extra_env or {})
+        self.extra_args = list(extra_args or [])
         self._log_dir = Path(tempfile.mkdtemp(prefix="memtui-live-server-"))
         self._log_path = self._log_dir / "server.log"
         self._process: subprocess.Popen[bytes] | None = None
@@ -128,6 +130,7 @@ class LiveServer:
         ]
         if self.plain_memtrace:
             command.append("--plain-memtrace")
+        command.extend(self.extra_args)
         log = open(self._log_path, "ab")  # noqa: SIM115 - handed to the child process
         try:
             self._process = subprocess.Popen(
@@ -201,9 +204,11 @@ def start_live_server(
     port: int | None = None,
     api_key: str | None = None,
     extra_env: dict[str, str] | None = None,
+    extra_args: list[str] | None = None,
 ) -> LiveServer:
     """Starts `memtui serve` on 127.0.0.1 with the store at `db_url` and waits for
-    /health. Creates an API key first unless `api_key` (already in the store) is given."""
+    /health. Creates an API key first unless `api_key` (already in the store) is given.
+    `extra_args` go to `memtui serve` (e.g. ["--read-timeout", "1"])."""
     key = api_key or create_api_key(db_url)
     server = LiveServer(
         db_url,
@@ -212,5 +217,6 @@ def start_live_server(
         clock_file=clock_file,
         plain_memtrace=plain_memtrace,
         extra_env=extra_env,
+        extra_args=extra_args,
     )
     return server.start()
