@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -108,11 +109,22 @@ def describe_validation_error(errors: list[dict[str, Any]]) -> tuple[str, str | 
     return f"invalid {field}: {message}{shown}", field
 
 
+def _leaf_routes(routes: Iterable[Any]) -> Iterator[Any]:
+    """Every route, looking into included routers: FastAPI keeps those as one entry
+    whose `effective_candidates()` are its routes with the prefix applied."""
+    for route in routes:
+        candidates = getattr(route, "effective_candidates", None)
+        if callable(candidates):
+            yield from _leaf_routes(candidates())
+        else:
+            yield route
+
+
 def allowed_methods(app: FastAPI, request: Request) -> list[str]:
     from starlette.routing import Match
 
     methods: set[str] = set()
-    for route in app.router.routes:
+    for route in _leaf_routes(app.router.routes):
         match, _ = route.matches(request.scope)
         if match != Match.NONE:
             methods.update(getattr(route, "methods", None) or ())
