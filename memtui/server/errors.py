@@ -121,14 +121,27 @@ def _leaf_routes(routes: Iterable[Any]) -> Iterator[Any]:
 
 
 def allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """The methods of the resource a 405's path names: those of every route with the
+    most specific path template that matches it (fewest parameters, then most literal
+    text). `/memories/count` also matches `/memories/{memory_id}`, but names the count."""
+    import re
+
     from starlette.routing import Match
 
-    methods: set[str] = set()
+    by_template: dict[str, set[str]] = {}
     for route in _leaf_routes(app.router.routes):
         match, _ = route.matches(request.scope)
-        if match != Match.NONE:
-            methods.update(getattr(route, "methods", None) or ())
-    return sorted(methods)
+        path = getattr(route, "path", None)
+        if match != Match.NONE and isinstance(path, str):
+            by_template.setdefault(path, set()).update(getattr(route, "methods", None) or ())
+    if not by_template:
+        return []
+
+    def specificity(template: str) -> tuple[int, int]:
+        params = re.findall(r"\{[^}]*\}", template)
+        return (-len(params), len(template) - sum(len(p) for p in params))
+
+    return sorted(by_template[max(by_template, key=specificity)])
 
 
 def memtui_error_response(exc: MemtuiError) -> JSONResponse:
