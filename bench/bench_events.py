@@ -11,7 +11,8 @@ For each backend (SQLite file; a throwaway PostgreSQL database at 127.0.0.1:5432
    and with the N streams open;
 3. write → stream delivery: one POST /memories at a time; for each, the time from
    sending it until the first stream and until the last of the N streams has its event
-   (p50, p95 over the writes).
+   (p50, p95 over the writes); this includes the write itself, whose own latency (until
+   its response) is shown beside it.
 
 `--baseline-src DIR` runs the same measurements against the checkout in DIR (with its
 own DIR/.venv), for before/after figures. Everything runs on this machine: the bench's
@@ -209,6 +210,7 @@ async def measure(server: Server, args: argparse.Namespace) -> dict[str, Any]:
             first: list[float] = []
             last: list[float] = []
             missed = 0
+            posts: list[float] = []
             for index in range(args.writes):
                 done = streams.expect(index)
                 sent = time.perf_counter()
@@ -216,6 +218,7 @@ async def measure(server: Server, args: argparse.Namespace) -> dict[str, Any]:
                     "/memories", json={"agent_id": "bench", "content": f"bench-{index}"}
                 )
                 response.raise_for_status()
+                posts.append(time.perf_counter() - sent)
                 try:
                     await asyncio.wait_for(done.wait(), DELIVERY_TIMEOUT_SECONDS)
                 except TimeoutError:
@@ -228,6 +231,7 @@ async def measure(server: Server, args: argparse.Namespace) -> dict[str, Any]:
             result["delivery_first"] = (percentile(first, 0.5), percentile(first, 0.95))
             result["delivery_last"] = (percentile(last, 0.5), percentile(last, 0.95))
             result["missed"] = missed
+            result["post"] = (percentile(posts, 0.5), percentile(posts, 0.95))
         finally:
             await streams.close()
     return result
@@ -260,6 +264,10 @@ def report(label: str, r: dict[str, Any], streams: int) -> None:
         f"    write -> stream p50/p95: first stream {ms(r['delivery_first'][0])} / "
         f"{ms(r['delivery_first'][1])}, last of {streams} {ms(r['delivery_last'][0])} / "
         f"{ms(r['delivery_last'][1])}; writes not seen by every stream: {r['missed']}"
+    )
+    print(
+        f"    (the POST itself, until its response: p50/p95 {ms(r['post'][0])} / "
+        f"{ms(r['post'][1])})"
     )
 
 

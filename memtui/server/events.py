@@ -260,9 +260,13 @@ class ChangeHub:
                     self._listening.set()
                     failures = 0
                     self.notify()  # writes while it was down are not missed
+                    # This server's own writes woke the streams already (the store's
+                    # change listener); only other processes' need waking for.
+                    own = getattr(self.backend, "change_origin", None)
                     while not self.closed:
-                        for _ in conn.notifies(timeout=1.0):
-                            self.notify()
+                        for notification in conn.notifies(timeout=1.0):
+                            if notification.payload != own:
+                                self.notify()
             except Exception as exc:  # noqa: BLE001 - reconnect; the watcher polls meanwhile
                 self._listening.clear()
                 failures += 1

@@ -751,8 +751,22 @@ class SqlStore(BackendBase):
         tx.conn.execute(insert(change_t), tx.changes)
         if not self.is_sqlite:
             # Delivered at commit to every LISTENer (servers' event streams), from any
-            # process; PostgreSQL folds a transaction's identical notifications into one.
-            tx.conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANGE_CHANNEL})
+            # process; the payload says which store object wrote, so a server can skip
+            # its own writes (its change listeners heard of them already).
+            tx.conn.execute(
+                text("SELECT pg_notify(:channel, :origin)"),
+                {"channel": CHANGE_CHANNEL, "origin": self.change_origin},
+            )
+
+    @property
+    def change_origin(self) -> str:
+        """A random name for this store object, the payload of its change notifications."""
+        origin = self.__dict__.get("_change_origin")
+        if origin is None:
+            import secrets
+
+            origin = self.__dict__.setdefault("_change_origin", secrets.token_hex(8))
+        return str(origin)
 
     # Called after each commit that appended changes (from the writing thread).
     _change_listeners: tuple[Callable[[], None], ...] = ()
