@@ -478,6 +478,28 @@ class MemtuiApp(App[None]):
         if not quiet:
             self.notify(f"{prefix}{error}", title="memtui", severity="error", timeout=8)
 
+    def store_not_open_reason(self) -> str | None:
+        """Why no action can reach the store now (None: it is open)."""
+        if self.backend is not None:
+            return None
+        if self.fatal_error:
+            return self.fatal_error
+        return "The store is still opening; try again in a moment."
+
+    def refuse_without_store(self, action: str) -> bool:
+        """True (and says why, once per attempt) when the store is not open, so an
+        action stops before it asks for input it could never save (issue 9 item 3)."""
+        reason = self.store_not_open_reason()
+        if reason is None:
+            return False
+        self.notify(
+            f"{action}: the store is not open. {reason}",
+            title="Not available",
+            severity="error",
+            timeout=10,
+        )
+        return True
+
     @when_alive
     def mark_backend_ok(self) -> None:
         if self.status_bar.state == "error" and self.fatal_error is None:

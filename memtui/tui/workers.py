@@ -113,14 +113,19 @@ def run_backend_call(
     action: str = "",
     group: str = "backend",
     exclusive: bool = False,
-) -> Worker[None]:
-    """Run `work(backend)` in a thread worker owned by `node`.
+) -> Worker[None] | None:
+    """Run `work(backend)` in a thread worker owned by `node` (None: the store is not
+    open, which the app has said; nothing runs).
 
     `on_done(result)` runs on the UI thread unless the worker was cancelled (an
     exclusive newer call replaced it). Errors go to `on_error` if given, else to the
     app's `report_backend_error` (a toast plus the status line).
     """
     app = node.app
+    refuse = getattr(app, "refuse_without_store", None)
+    if getattr(app, "backend", None) is None and refuse is not None:
+        refuse(action or "That")  # says that the store is not open, and why
+        return None
 
     def deliver(callback: Callable[..., Any], *args: Any) -> None:
         deliver_from_thread(node, callback, *args)

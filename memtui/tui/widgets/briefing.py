@@ -18,7 +18,7 @@ from textual.widgets import ContentSwitcher, Static
 
 from memtui.domain.errors import MemtuiError
 from memtui.domain.expiry import Urgency, format_time_left, urgency
-from memtui.domain.models import Briefing, Capability, Session
+from memtui.domain.models import Briefing, Capability, MemoryQuery, Session
 from memtui.tui.messages import StoreChanged
 from memtui.tui.stored_text import block, join, line, preview_text
 from memtui.tui.widgets.pane import SessionPane
@@ -75,7 +75,9 @@ def describe_threads(briefing: Briefing) -> Content:
     )
 
 
-def describe_recent(briefing: Briefing) -> Content:
+def describe_recent(briefing: Briefing, total: int | None = None) -> Content:
+    """The newest memories; `total` is how many the lookback window holds (the
+    briefing itself carries only the newest 50)."""
     memories = briefing.recent_activity[:RECENT_LIMIT]
     if not memories:
         return join("  ", ("nothing in the lookback window", "dim"))
@@ -93,7 +95,7 @@ def describe_recent(briefing: Briefing) -> Content:
                 line(_one_line(memory.content)),
             )
         )
-    more = len(briefing.recent_activity) - len(memories)
+    more = max(total if total is not None else 0, len(briefing.recent_activity)) - len(memories)
     if more > 0:
         lines.append(join("  ", (f"… and {more} more (see the timeline)", "dim")))
     return Content("\n").join(lines)
@@ -192,6 +194,12 @@ Times are in your local time; the briefing follows new writes by itself.
                 self.deliver(self._show_unsupported)
                 return
             briefing = self.backend.briefing(agent_id=agent_id, lookback=LOOKBACK)
+            total = len(briefing.recent_activity)
+            if total >= RECENT_LIMIT:
+                # The briefing holds the newest 50 at most: count the whole window.
+                total = self.backend.count_memories(
+                    MemoryQuery(agent_id=agent_id, since=briefing.generated_at - LOOKBACK)
+                )
         except MemtuiError as error:
             self.deliver(self._load_failed, generation, error)
             return
@@ -199,7 +207,7 @@ Times are in your local time; the briefing follows new writes by itself.
             wrapped = MemtuiError(f"unexpected {type(error).__name__}: {error}")
             self.deliver(self._load_failed, generation, wrapped)
             return
-        self.deliver(self._apply, generation, briefing)
+        self.deliver(self._apply, generation, briefing, total)
 
     def _show_unsupported(self) -> None:
         self._supported = False
@@ -221,7 +229,7 @@ Times are in your local time; the briefing follows new writes by itself.
             )
         self.report_error(error, action="Briefing")
 
-    def _apply(self, generation: int, briefing: Briefing) -> None:
+    def _apply(self, generation: int, briefing: Briefing, recent_total: int) -> None:
         if generation != self._generation:
             return  # the scope changed while this one loaded
         self._supported = True
@@ -235,10 +243,10 @@ Times are in your local time; the briefing follows new writes by itself.
         )
         self.query_one("#brief-threads", Static).update(describe_threads(briefing))
         self.query_one("#brief-recent-title", Static).update(
-            f"Recent activity ({len(briefing.recent_activity)} in the last "
+            f"Recent activity ({recent_total} in the last "
             f"{int(briefing.lookback.total_seconds() // 3600)} h)"
         )
-        self.query_one("#brief-recent", Static).update(describe_recent(briefing))
+        self.query_one("#brief-recent", Static).update(describe_recent(briefing, recent_total))
 
     def _render_sessions(self, now: datetime) -> None:
         briefing = self._briefing

@@ -69,6 +69,11 @@ class SessionPane(Widget):
         gone meanwhile (removed, or the app shut down before the worker finished)."""
         deliver_from_thread(self, callback, *args, **kwargs)
 
+    def store_ready(self, action: str) -> bool:
+        """False (after saying the store is not open, and why) when it is not."""
+        refuse = getattr(self.app, "refuse_without_store", None)
+        return refuse is None or not refuse(action)
+
     def report_error(self, error: MemtuiError | Exception, *, action: str = "") -> None:
         """Show a failure as a toast: a clear message, never a traceback."""
         prefix = f"{action}: " if action else ""
@@ -83,7 +88,7 @@ class SessionPane(Widget):
         action: str = "",
         group: str | None = None,
         exclusive: bool = True,
-    ) -> Worker[None]:
+    ) -> Worker[None] | None:
         """Run `work(backend)` in a thread worker; `on_done(result)` runs on the UI
         thread. Errors become a toast (or go to `on_error`), never a traceback. With
         `exclusive` (the default), a newer call in the same group replaces an older one,

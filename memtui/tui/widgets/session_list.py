@@ -424,7 +424,14 @@ Escape returns to the list.
         )
         return False
 
-    def _current(self) -> Session | None:
+    def _store_ready(self, action: str) -> bool:
+        refuse = getattr(self.app, "refuse_without_store", None)
+        return refuse is None or not refuse(action)
+
+    def _current(self, action: str) -> Session | None:
+        # A store that is not open is said first: the rows may be a cached list.
+        if not self._store_ready(action):
+            return None
         # The table's cursor, not the last RowHighlighted seen: keys typed quickly
         # (down, down, e) run the action before the highlight message is handled.
         table = self.table
@@ -437,6 +444,8 @@ Escape returns to the list.
         return session
 
     def action_new_session(self) -> None:
+        if not self._store_ready("New session"):
+            return
         from memtui.tui.screens.forms import NewSessionForm, NewSessionScreen
 
         current = self.selected_session
@@ -467,7 +476,7 @@ Escape returns to the list.
         run_backend_call(self, create, on_done=created, action="New session")
 
     def action_extend(self, by: timedelta | None = None) -> None:
-        session = self._current()
+        session = self._current("Extend")
         if session is None or not self._require(Capability.EXPIRY, "extend sessions"):
             return
         amount = by or timedelta(hours=6)
@@ -485,7 +494,7 @@ Escape returns to the list.
         run_backend_call(self, extend, on_done=extended, action="Extend")
 
     def action_extend_by(self) -> None:
-        session = self._current()
+        session = self._current("Extend")
         if session is None or not self._require(Capability.EXPIRY, "extend sessions"):
             return
         from memtui.tui.screens.prompt import PromptScreen
@@ -509,30 +518,62 @@ Escape returns to the list.
             chosen,
         )
 
-    def _set_status(self, status: str, verb: str) -> None:
-        session = self._current()
+    def action_close_session(self) -> None:
+        session = self._current("Close")
         if session is None:
             return
+        if session.status == SessionStatus.CLOSED:
+            self.app.notify(f"{session.id} is already closed.", title="Nothing changed")
+            return
 
-        def update(backend: Backend) -> Session:
-            if status == SessionStatus.CLOSED:
-                return backend.close_session(session.id)
-            return backend.update_session(session.id, status=status)
-
-        def updated(result: Session) -> None:
+        def closed(result: Session) -> None:
             self.upsert(result)
-            self.app.notify(f"{result.id} {verb}.")
+            self.app.notify(f"{result.id} closed.")
 
-        run_backend_call(self, update, on_done=updated, action=verb.capitalize())
-
-    def action_close_session(self) -> None:
-        self._set_status(SessionStatus.CLOSED.value, "closed")
+        run_backend_call(
+            self, lambda backend: backend.close_session(session.id), on_done=closed, action="Close"
+        )
 
     def action_reopen_session(self) -> None:
-        self._set_status(SessionStatus.ACTIVE.value, "reopened")
+        """Reopens a closed session. Says so, and changes nothing, when there is
+        nothing to reopen (issue 9 item 6): an active session, or an expired one,
+        which only more time (`e`) brings back."""
+        session = self._current("Reopen")
+        if session is None:
+            return
+        now = self.now
+        if session.status != SessionStatus.CLOSED:
+            if session.effective_status(now) == SessionStatus.EXPIRED:
+                message = (
+                    f"{session.id} is not closed but expired: reopening changes nothing. "
+                    "Press e to extend it (from now)."
+                )
+            else:
+                message = f"{session.id} is already active: nothing to reopen."
+            self.app.notify(message, title="Nothing changed", severity="warning")
+            return
+
+        def reopen(backend: Backend) -> Session:
+            return backend.update_session(session.id, status=SessionStatus.ACTIVE.value)
+
+        def reopened(result: Session) -> None:
+            self.upsert(result)
+            if result.effective_status(self.now) == SessionStatus.EXPIRED:
+                self.app.notify(
+                    f"{result.id} reopened, but its time has run out: it shows as expired. "
+                    "Press e to extend it (from now).",
+                    title="Reopened",
+                    severity="warning",
+                )
+            else:
+                left = format_time_left(result, self.now)
+                when = "it never expires" if left == "never" else f"{left} left"
+                self.app.notify(f"{result.id} reopened: {when}.", title="Reopened")
+
+        run_backend_call(self, reopen, on_done=reopened, action="Reopen")
 
     def action_delete_session(self) -> None:
-        session = self._current()
+        session = self._current("Delete session")
         if session is None or not self._require(Capability.SESSION_DELETE, "delete sessions"):
             return
         from memtui.tui.screens.confirm import ConfirmScreen

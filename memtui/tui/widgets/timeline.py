@@ -654,6 +654,8 @@ Words search the content. Also:
         self.app.push_screen(MemoryDetailScreen(memory), after)
 
     def action_add_memory(self) -> None:
+        if not self.store_ready("Add memory"):
+            return
         session = self.session
         if session is None:
             self.app.notify("Select a session first.", severity="warning")
