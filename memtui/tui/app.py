@@ -64,6 +64,7 @@ TABS: tuple[tuple[str, str, str, str], ...] = (
     ("briefing", "Briefing", "briefing", "5"),
 )
 STACK_BELOW_COLUMNS = 160  # narrower terminals put the session list above the panes
+COMPACT_FOOTER_BELOW = 120  # columns: a compact footer without the palette's key
 FULL_REFRESH_EVERY = 3.0  # seconds, for backends without a change feed
 CACHED_ROWS_SHOWN = 60  # a screenful of sessions for the first frame (the store fills the rest)
 MAX_POLL_BACKOFF = 15.0
@@ -73,11 +74,15 @@ APP_HELP = """\
 | key | action |
 |---|---|
 | `tab` / `shift+tab` | move focus between the session list and the pane |
-| `1`…`5` | Timeline · Working memory · Context · Snapshots · Briefing |
+| `escape` | leave an editor or input; again: back to the session list |
+| `1`…`5` | Timeline · Working memory · Context · Snapshots · Briefing (when not typing) |
+| `j` `k` `g` `G` `home` `end` `pgup` `pgdn` | move in every list |
 | `ctrl+p` | command palette: every action, the theme |
 | `r` | reload everything from the store |
-| `F1` | help for the focused pane |
+| `F1` / `?` | help for the focused pane |
 | `q` / `ctrl+q` | quit |
+
+The focused pane is marked by the accent bar on its left.
 
 The status line shows the store (secrets masked), how many sessions are active,
 expiring within the hour, expired and closed, and whether live updates are flowing.
@@ -194,10 +199,20 @@ class MemtuiApp(App[None]):
         Binding("q", "quit", "Quit", id="quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="quit-now"),
         Binding("f1", "help", "Help", id="help"),
+        Binding("question_mark", "help", "Help", show=False, id="help-question-mark"),
+        Binding("escape", "leave", "Back", show=False, id="leave-pane"),
         Binding("r", "refresh", "Reload", show=False, id="refresh"),
+        # The footer shows the first tab key as "1-5 Tabs"; the others work the same.
         *(
-            Binding(key, f"show_tab('{tab}', True)", label, show=False, id=f"tab-{tab}")
-            for tab, label, _pane, key in TABS
+            Binding(
+                key,
+                f"show_tab('{tab}', True)",
+                "Tabs" if index == 0 else label,
+                show=index == 0,
+                key_display=f"1-{len(TABS)}" if index == 0 else None,
+                id=f"tab-{tab}",
+            )
+            for index, (tab, label, _pane, key) in enumerate(TABS)
         ),
     ]
 
@@ -258,6 +273,11 @@ class MemtuiApp(App[None]):
     def _fit_layout(self, width: int) -> None:
         with contextlib.suppress(NoMatches):  # not composed yet
             self.query_one("#main").set_class(width < STACK_BELOW_COLUMNS, "-stacked")
+            # Narrow terminals keep every key in the footer: less padding, and the
+            # palette's ^p (also in the help) gives its place to them (issue 9 item 7).
+            footer = self.query_one(Footer)
+            footer.compact = width < COMPACT_FOOTER_BELOW
+            footer.show_command_palette = width >= COMPACT_FOOTER_BELOW
 
     def on_mount(self) -> None:
         self._fit_layout(self.size.width)
@@ -273,7 +293,12 @@ class MemtuiApp(App[None]):
         if first_screen is not None:
             sessions, state = first_screen
             # A screenful is enough to paint; the store's full list replaces it.
-            self.session_list.set_sessions(sessions, from_cache=True)
+            as_of = None
+            if state == "cached" and self.cache_key is not None:
+                from memtui.tui.session_cache import cached_sessions_time
+
+                as_of = cached_sessions_time(self.cache_key)
+            self.session_list.set_sessions(sessions, from_cache=True, as_of=as_of)
             self.status_bar.state = state
             # Open the store once that frame is out: its import (sqlmodel) would
             # otherwise hold the GIL while the first frame is being drawn.
@@ -318,7 +343,9 @@ class MemtuiApp(App[None]):
     def _open_failed(self, message: str) -> None:
         self.fatal_error = f"Cannot open the store: {message}"
         self.status_bar.state = "error"
-        self.status_bar.detail = self.fatal_error
+        self.status_bar.detail = "store not open"
+        if self.session_list.shown_ids:
+            self.session_list.set_stale(self.fatal_error)
         self.notify(self.fatal_error, title="memtui", severity="error", timeout=30)
 
     def _connect(self, backend: Backend) -> None:
@@ -366,8 +393,8 @@ class MemtuiApp(App[None]):
             session_list = self.session_list
         except NoMatches:  # mounting or shutting down
             return
-        if session_list.from_cache and self.backend is None:
-            return
+        if session_list.from_cache and self.backend is None and not session_list.stale_reason:
+            return  # painted from the cache while the store opens: nothing to count yet
         session_list.tick(self.clock())
 
     # --- live updates ----------------------------------------------------------------
@@ -473,8 +500,16 @@ class MemtuiApp(App[None]):
     ) -> None:
         prefix = f"{action}: " if action else ""
         if isinstance(error, BackendUnavailableError | AuthError):
+            # Not live: a short state in the status line; the full message once, in a
+            # toast and above the (now dimmed) session list, not again on each retry.
+            repeated = self.session_list.stale_reason == str(error)
             self.status_bar.state = "error"
-            self.status_bar.detail = f"{error}"
+            remote = (self.target is not None and self.target.is_remote) or hasattr(
+                self.backend, "base_url"
+            )
+            self.status_bar.detail = _short_problem(error, remote)
+            self.session_list.set_stale(str(error))
+            quiet = quiet or repeated
         if not quiet:
             self.notify(f"{prefix}{error}", title="memtui", severity="error", timeout=8)
 
@@ -504,6 +539,7 @@ class MemtuiApp(App[None]):
     def mark_backend_ok(self) -> None:
         if self.status_bar.state == "error" and self.fatal_error is None:
             self.status_bar.state = "live" if self.change_cursor is not None else "polling"
+            self.session_list.set_stale(None)
 
     # --- tabs, help, palette ---------------------------------------------------------
 
@@ -537,6 +573,21 @@ class MemtuiApp(App[None]):
             return None
         panes = tabs.get_pane(tabs.active).query(SessionPane)
         return panes.first() if panes else None
+
+    def action_leave(self) -> None:
+        """Escape (when nothing nearer used it): out of a text field first, to its
+        pane's list; from anywhere else back to the session list (issue 9)."""
+        focused = self.focused
+        if focused is None or self.screen is not self.screen_stack[0]:
+            return
+        session_table = self.session_list.table
+        if focused is session_table:
+            return
+        if is_text_field(focused):
+            pane = self.focused_pane()
+            if pane is not self.session_list and _focus_first(pane, fallback=False):
+                return
+        session_table.focus()
 
     def action_help(self) -> None:
         from memtui.tui.screens.help import HelpScreen
@@ -615,21 +666,41 @@ class MemtuiApp(App[None]):
         )
 
 
-def _focus_first(container: Widget) -> None:
-    """Focus the pane's first widget that is not a text field (so digit keys keep
-    switching tabs); a pane made only of text fields leaves focus on the tab bar."""
-    from textual.widgets import Input, Select, Tabs, TextArea
+def is_text_field(widget: Widget) -> bool:
+    """Where typed keys are text (digits, j/k, ?): an input, a select or an editable
+    text area, or anything inside one."""
+    from textual.widgets import Input, Select, TextArea
 
-    text_fields = (Input, TextArea, Select)
+    for node in (widget, *widget.ancestors):
+        if isinstance(node, Input | Select):
+            return True
+        if isinstance(node, TextArea) and not node.read_only:
+            return True
+    return False
+
+
+def _focus_first(container: Widget, *, fallback: bool = True) -> bool:
+    """Focus the pane's first widget that is not a text field (so digit keys keep
+    switching tabs); a pane made only of text fields leaves focus on the tab bar
+    (unless not `fallback`). True if something in the pane took focus."""
+    from textual.widgets import Tabs
+
     for widget in container.query("*"):
-        if not widget.focusable or isinstance(widget, text_fields):
-            continue
-        if any(isinstance(node, text_fields) for node in widget.ancestors):
+        if not widget.focusable or is_text_field(widget):
             continue
         widget.focus()
-        return
-    tabs = container.app.query_one("#tabs").query(Tabs).first()
-    tabs.focus()
+        return True
+    if fallback:
+        tabs = container.app.query_one("#tabs").query(Tabs).first()
+        tabs.focus()
+    return False
+
+
+def _short_problem(error: MemtuiError, remote: bool) -> str:
+    """The status line's few words for what is wrong (the toast has it in full)."""
+    if isinstance(error, AuthError):
+        return "API key rejected"
+    return "server unreachable" if remote else "store unavailable"
 
 
 def _same_session(a: Session | None, b: Session | None) -> bool:

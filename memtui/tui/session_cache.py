@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from memtui.domain.models import Session
 
 CACHE_VERSION = 1
@@ -62,3 +64,13 @@ def write_cached_sessions(target_key: str, sessions: list[Session]) -> None:
     payload = {"version": CACHE_VERSION, "sessions": [s.to_json() for s in sessions]}
     with contextlib.suppress(OSError):
         write_private_text(cache_file(target_key), json.dumps(payload, separators=(",", ":")))
+
+
+def cached_sessions_time(target_key: str) -> datetime | None:
+    """When the cached list was written (its file's mtime, UTC), if there is one."""
+    from datetime import UTC, datetime
+
+    try:
+        return datetime.fromtimestamp(cache_file(target_key).stat().st_mtime, tz=UTC)
+    except OSError:
+        return None

@@ -167,22 +167,32 @@ async def test_filters_by_agent_status_and_text(small_store, make_app, settle):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         pane = app.session_list
+        filter_input = pane.query_one("#session-filter")
+
+        async def apply(text: str) -> None:
+            await pilot.press("slash")
+            filter_input.value = text
+            await pilot.press("enter")
+            await pilot.pause()
+
         await pilot.press("slash")
         await pilot.press(*"agent:codex")
         await pilot.pause()
+        # Applied on Enter, like every filter in memtui (issue 9).
+        assert len(pane.shown_ids) == 4
+        await pilot.press("enter")
+        await pilot.pause()
         assert set(pane.shown_ids) == {"sess_charlie", "sess_delta"}
-        pane.query_one("#session-filter").value = "status:expired"
-        await pilot.pause()
+        assert app.focused is pane.table
+        await apply("status:expired")
         assert pane.shown_ids == ["sess_delta"]
-        pane.query_one("#session-filter").value = "status:expiring"
-        await pilot.pause()
+        await apply("status:expiring")
         assert set(pane.shown_ids) == {"sess_bravo", "sess_charlie"}
-        pane.query_one("#session-filter").value = "alph"
-        await pilot.pause()
+        await apply("alph")
         assert pane.shown_ids == ["sess_alpha"]
-        pane.query_one("#session-filter").value = "status:sleepy"
-        await pilot.pause()
+        await apply("status:sleepy")
         assert "sleepy" in str(pane.query_one("#session-filter-error").render())
         assert pane.shown_ids == ["sess_alpha"]  # the last good filter still applies
+        assert app.focused is filter_input  # the text stays, to be corrected
         await pilot.press("escape")
         assert app.focused is pane.table

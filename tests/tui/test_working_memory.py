@@ -203,6 +203,11 @@ async def test_add_rename_importance_and_delete_a_key(wm_store, make_app, settle
         added = wm_store.get_working_memory(SESSION, "open_files")
         assert added.value == {} and added.version == 1
         assert pane.loaded_key == "open_files"
+        # The new key's editor has the focus with the cursor inside the braces (issue 9).
+        assert app.focused is pane.editor and pane.editor.cursor_location == (0, 1)
+        await pilot.press(*'"a": 1')
+        assert pane.editor.text == '{"a": 1}'
+        pane.editor.load_text("{}")
 
         pane.keys_table.focus()
         await pilot.press("r")
@@ -226,8 +231,14 @@ async def test_add_rename_importance_and_delete_a_key(wm_store, make_app, settle
         await wait_for_screen(pilot, PromptScreen)
         await pilot.press(*"1.5", "enter")
         await settle(pilot)
-        assert any("not '1.5'" in note for note in notifications(app))
+        # Invalid input keeps the dialog open with the message, like every form (issue 9).
+        prompt = app.screen
+        assert isinstance(prompt, PromptScreen)
+        assert "not '1.5'" in str(prompt.query_one("#prompt-error", Static).render())
         assert wm_store.get_working_memory(SESSION, "files_open").importance == 0.75
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, PromptScreen)
 
         pane.keys_table.focus()
         await pilot.press("d")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -108,8 +109,35 @@ class _FormScreen(ModalScreen[Any]):
         else:
             self.action_cancel()
 
+    def _on_mount(self, event: events.Mount) -> None:
+        super()._on_mount(event)
+        self._initial = self._field_values()
+
+    def _field_values(self) -> tuple[str, ...]:
+        values: list[str] = []
+        for widget in self.query("Input, TextArea"):
+            values.append(widget.text if isinstance(widget, TextArea) else widget.value)  # type: ignore[attr-defined]
+        return tuple(values)
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Escape: a form with anything typed into it asks before it is thrown away."""
+        if self._field_values() == getattr(self, "_initial", None):
+            self.dismiss(None)
+            return
+        from memtui.tui.screens.confirm import ConfirmScreen
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Discard this form?",
+                "What you typed here will be lost. Escape or n keeps editing.",
+                confirm_label="Discard",
+            ),
+            answered,
+        )
 
     def action_save(self) -> None:
         try:

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import (
     ContentSwitcher,
     Input,
@@ -432,10 +434,14 @@ system clipboard too. The toast says which.
         return True
 
     def action_focus_preview(self) -> None:
+        target: Widget
         if self._rendered:
-            self.query_one("#cp-rendered-scroll", VerticalScroll).focus()
+            target = self.query_one("#cp-rendered-scroll", VerticalScroll)
         else:
-            self.query_one("#cp-raw", TextArea).focus()
+            target = self.query_one("#cp-raw", TextArea)
+        if self.app.focused is target:
+            raise SkipAction()  # already there: escape goes on, to the session list
+        target.focus()
 
     def action_toggle_view(self) -> None:
         self._rendered = not self._rendered

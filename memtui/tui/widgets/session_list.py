@@ -26,14 +26,17 @@ from memtui.domain.expiry import (
     EXPIRING_SOON,
     EXPIRING_VERY_SOON,
     Urgency,
+    format_duration,
     format_time_left,
     urgency,
 )
 from memtui.domain.filters import SessionFilter
 from memtui.domain.models import Capability, Session, SessionStatus
+from memtui.domain.session_sort import DEFAULT_SORT, SORT_KEYS, sort_sessions
 from memtui.tui.messages import SessionSelected
 from memtui.tui.palette import theme_colors
 from memtui.tui.stored_text import block, cell
+from memtui.tui.widgets.list_table import ListTable
 from memtui.tui.workers import run_backend_call, when_alive
 
 if TYPE_CHECKING:
@@ -41,11 +44,13 @@ if TYPE_CHECKING:
 
 # (key, label, width or None for the content's width)
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("agent", "Agent", 12),
+    ("agent", "Agent", 14),  # "code-assistant", "data-pipeline" whole
     ("session", "Session", 24),
     ("status", "Status", 7),
     ("left", "Left", 17),
 )
+# The column that shows each sort order's arrow (created has no column: the id's).
+SORT_COLUMNS = {"left": "left", "agent": "agent", "status": "status", "created": "session"}
 
 
 class SessionCounts(NamedTuple):
@@ -71,8 +76,8 @@ class SessionCounts(NamedTuple):
         return cls(active, expiring, expired, closed)
 
 
-class SessionTable(DataTable[Text]):
-    """A DataTable that tells its pane when the rows on screen change (scrolling)."""
+class SessionTable(ListTable[Text]):
+    """A list table that tells its pane when the rows on screen change (scrolling)."""
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -96,7 +101,15 @@ when it expires.
 ## Filter (`/`)
 Type words to match the session id, agent, workspace or metadata. Add
 `agent:NAME` and `status:active|closed|expired|expiring`, e.g. `agent:claude status:expiring`.
-Escape returns to the list.
+Enter applies it (as in every filter of memtui); escape returns to the list.
+
+## Sort (one key each, again to reverse; remembered)
+| key | order |
+|---|---|
+| `T` | time left, the soonest deadline first |
+| `A` | agent |
+| `S` | status (active, expired, closed) |
+| `C` | created, the newest first (the default) |
 
 ## Keys
 | key | action |
@@ -108,6 +121,7 @@ Escape returns to the list.
 | `o` | reopen a closed session |
 | `delete` / `D` | delete the session (asks first; its memories stay) |
 | `enter` | open its timeline |
+| `j` `k` `g` `G` `home` `end` `pgup` `pgdn` | move |
 | `/` | filter |
 """
 
@@ -119,12 +133,25 @@ Escape returns to the list.
         Binding("o", "reopen_session", "Reopen", id="session-reopen", show=False),
         Binding("delete,D", "delete_session", "Delete", id="session-delete"),
         Binding("slash", "filter", "Filter", id="session-filter"),
+        Binding("T", "sort('left')", "Sort: time left", show=False, id="session-sort-left"),
+        Binding("A", "sort('agent')", "Sort: agent", show=False, id="session-sort-agent"),
+        Binding("S", "sort('status')", "Sort: status", show=False, id="session-sort-status"),
+        Binding("C", "sort('created')", "Sort: created", show=False, id="session-sort-created"),
     ]
 
     class CountsChanged(Message):
         def __init__(self, counts: SessionCounts) -> None:
             super().__init__()
             self.counts = counts
+
+    DEFAULT_CSS = """
+    SessionListPane #session-list-notice {
+        display: none; height: auto; padding: 0 1;
+        background: $error 15%; color: $text;
+    }
+    SessionListPane.-stale #session-list-notice { display: block; }
+    SessionListPane.-stale #session-table { opacity: 60%; }
+    """
 
     def __init__(self) -> None:
         super().__init__(id="session-list")
@@ -138,6 +165,13 @@ Escape returns to the list.
         self._thresholds: list[tuple[datetime, str, str]] = []  # (instant, id, kind)
         self._selected_id: str | None = None
         self._last_now: datetime | None = None
+        self.sort_key = DEFAULT_SORT
+        self.sort_reverse = False
+        self._load_sort()
+        # Stale: what is shown is not live (the store is not open, the server rejects
+        # the key or cannot be reached). The rows stay, dimmed, with their age.
+        self.loaded_at: datetime | None = None  # when the rows were read
+        self.stale_reason: str | None = None
 
     # --- composition ----------------------------------------------------------------
 
@@ -147,10 +181,48 @@ Escape returns to the list.
             id="session-filter",
         )
         yield Static("", id="session-filter-error", markup=False)
+        yield Static("", id="session-list-notice", markup=False)
         table = SessionTable(id="session-table", cursor_type="row", zebra_stripes=False)
         for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
+            table.add_column(self._column_label(key, label), key=key, width=width)
         yield table
+
+    # --- sorting ----------------------------------------------------------------------
+
+    def _load_sort(self) -> None:
+        from memtui.config import load_config
+
+        saved = load_config().get("session_sort")
+        if isinstance(saved, dict) and saved.get("key") in SORT_KEYS:
+            self.sort_key = str(saved["key"])
+            self.sort_reverse = bool(saved.get("reverse", False))
+
+    def _column_label(self, key: str, label: str) -> Text:
+        if SORT_COLUMNS.get(self.sort_key) != key:
+            return Text(label)
+        return Text(f"{label} {'▲' if self.sort_reverse else '▼'}", style="bold")
+
+    def action_sort(self, key: str) -> None:
+        """k9s-style: one key per order; the same key again reverses it."""
+        if key not in SORT_KEYS:
+            return
+        if key == self.sort_key:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_key, self.sort_reverse = key, False
+        table = self.table
+        for column_key, label, _width in COLUMNS:
+            table.columns[column_key].label = self._column_label(column_key, label)  # type: ignore[index]
+        table.refresh()
+        self._apply_filter(self.now)
+        direction = " (reversed)" if self.sort_reverse else ""
+        self.app.notify(f"Sessions sorted by {SORT_KEYS[key]}{direction}.", timeout=3)
+        from memtui.config import update_config
+
+        try:
+            update_config(session_sort={"key": self.sort_key, "reverse": self.sort_reverse})
+        except OSError as error:
+            self.app.notify(f"Could not save the sort order: {error}", severity="warning")
 
     @property
     def table(self) -> SessionTable:
@@ -187,9 +259,16 @@ Escape returns to the list.
             exclusive=True,
         )
 
-    def set_sessions(self, sessions: list[Session], *, from_cache: bool = False) -> None:
+    def set_sessions(
+        self,
+        sessions: list[Session],
+        *,
+        from_cache: bool = False,
+        as_of: datetime | None = None,
+    ) -> None:
         now = self.now
         self.from_cache = from_cache
+        self.loaded_at = as_of or now
         self.sessions = {session.id: session for session in sessions}
         self._rebuild_thresholds(now)
         self._apply_filter(now)
@@ -243,7 +322,12 @@ Escape returns to the list.
 
     def _apply_filter(self, now: datetime) -> None:
         table = self.table
-        shown = [s for s in self.sessions.values() if self.filter.matches(s, now)]
+        shown = sort_sessions(
+            (s for s in self.sessions.values() if self.filter.matches(s, now)),
+            self.sort_key,
+            now,
+            reverse=self.sort_reverse,
+        )
         shown_ids = [s.id for s in shown]
         if shown_ids == self.shown_ids and self._cells:
             # Same rows: rewrite only the sessions that changed (keeps scroll and cursor).
@@ -304,9 +388,50 @@ Escape returns to the list.
 
     # --- the 1 Hz tick ----------------------------------------------------------------
 
+    # --- stale (not live) -----------------------------------------------------------------
+
+    def set_stale(self, reason: str | None) -> None:
+        """Mark the rows as not live (`reason`: what is wrong, in full), or live again
+        (None). Stale rows are dimmed and their countdowns stop; a line above them
+        says how old they are and why (issue 9 item 5)."""
+        if reason == self.stale_reason:
+            return
+        self.stale_reason = reason
+        self.set_class(reason is not None, "-stale")
+        self._show_stale_notice()
+        if reason is None:
+            self.refresh_visible_countdowns()
+
+    def _show_stale_notice(self) -> None:
+        notice = self.query_one("#session-list-notice", Static)
+        if self.stale_reason is None:
+            notice.update("")
+            return
+        notice.update(Text(f"{self.describe_age()} · countdowns paused. {self.stale_reason}"))
+
+    def describe_age(self) -> str:
+        """`Cached list from 14:02 (3 min ago)`: what the dimmed rows are."""
+        loaded = self.loaded_at
+        if loaded is None:
+            return "Cached list"
+        from memtui.domain.clock import ensure_utc
+
+        age = max(self.now - loaded, timedelta(0))
+        if age < timedelta(minutes=1):
+            ago = "just now"
+        elif age < timedelta(hours=1):
+            ago = f"{int(age.total_seconds() // 60)} min ago"
+        else:
+            ago = f"{format_duration(age)} ago"
+        local = ensure_utc(loaded).astimezone().strftime("%H:%M")
+        return f"Cached list from {local} ({ago})"
+
     @when_alive
     def tick(self, now: datetime) -> None:
         """Called once a second by the app: toasts for crossings, then visible rows."""
+        if self.stale_reason is not None:
+            self._show_stale_notice()  # the age grows; the countdowns stay put
+            return
         self._last_now = now
         crossed = False
         while self._thresholds and self._thresholds[0][0] <= now:
@@ -335,6 +460,10 @@ Escape returns to the list.
         self.refresh_visible_countdowns()
 
     def _rebuild_thresholds(self, now: datetime) -> None:
+        # From the last tick, not from now: a reload while a dialog held the ticks back
+        # must not drop the crossings in between (their toasts come with the next tick).
+        if self._last_now is not None and self._last_now < now:
+            now = self._last_now
         heap: list[tuple[datetime, str, str]] = []
         for session in self.sessions.values():
             if session.status == SessionStatus.CLOSED or session.expires_at is None:
@@ -382,8 +511,9 @@ Escape returns to the list.
 
     # --- filter -----------------------------------------------------------------------
 
-    @on(Input.Changed, "#session-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
+    @on(Input.Submitted, "#session-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        """Applied on Enter, like the timeline's filter (every filter in memtui)."""
         event.stop()
         error_line = self.query_one("#session-filter-error", Static)
         try:
@@ -396,10 +526,6 @@ Escape returns to the list.
         error_line.display = False
         self._apply_filter(self.now)
         self._post_selection()
-
-    @on(Input.Submitted, "#session-filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
         self.table.focus()
 
     def on_key(self, event: object) -> None:

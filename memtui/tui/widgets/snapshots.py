@@ -18,6 +18,7 @@ from memtui.domain.errors import MemtuiError
 from memtui.domain.models import Capability, ChangeKind, Session, Snapshot
 from memtui.tui.messages import StoreChanged
 from memtui.tui.stored_text import block, cell, join, line
+from memtui.tui.widgets.list_table import ListTable
 from memtui.tui.widgets.pane import SessionPane
 from memtui.tui.widgets.working_memory import local_time
 
@@ -91,7 +92,7 @@ Times are shown in your local time. New snapshots appear by themselves.
         with ContentSwitcher(initial="snap-message", id="snap-switcher"):
             yield Static("Select a session to see its snapshots.", id="snap-message")
             with Horizontal(id="snap-main"):
-                yield DataTable(id="snap-list", cursor_type="row", zebra_stripes=True)
+                yield ListTable(id="snap-list", cursor_type="row", zebra_stripes=True)
                 with VerticalScroll(id="snap-detail-scroll"):
                     yield Static("", id="snap-detail")
 

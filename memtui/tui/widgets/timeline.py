@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual import events, on
+from textual.actions import SkipAction
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
@@ -40,6 +41,7 @@ from memtui.domain.models import (
     Session,
 )
 from memtui.domain.safe_text import visible_line
+from memtui.domain.wording import plural
 from memtui.tui.messages import StoreChanged
 from memtui.tui.palette import theme_colors
 from memtui.tui.stored_text import Part, block, join, line, preview_text
@@ -59,6 +61,15 @@ TYPE_COLORS = {
     "session": "#e5c07b",
 }
 OTHER_TYPE_COLOR = "#56b6c2"
+# Columns wide enough for every built-in type and event ("observation", "pre_compact");
+# longer custom ones end in "…" rather than being cut mid-word silently.
+TYPE_WIDTH = 11
+EVENT_WIDTH = 11
+
+
+def fit(text: str, width: int) -> str:
+    """`text` padded to `width` cells, or cut with an ellipsis."""
+    return f"{text:<{width}}" if len(text) <= width else text[: width - 1] + "…"
 
 
 class TimelineView(ScrollView, can_focus=True):
@@ -253,10 +264,10 @@ class TimelineView(ScrollView, can_focus=True):
         segments = [
             Segment(marker, base + Style(color=colors["accent"], bold=True)),
             Segment(f"{when:>11} ", time_style),
-            Segment(f" {memory_type[:8]:<8} ", badge_style),
+            Segment(f" {fit(memory_type, TYPE_WIDTH)} ", badge_style),
             Segment(" ", base),
             Segment(f"{imp_text} ", imp_style),
-            Segment(f"{event_type[:9]:<9} ", event_style),
+            Segment(f"{fit(event_type, EVENT_WIDTH)} ", event_style),
         ]
         used = sum(s.cell_length for s in segments)
         room = max(width - used, 0)
@@ -549,7 +560,7 @@ Words search the content. Also:
             if self.agent_scope
             else join("session ", line(session.id, "b"), " · ", line(session.agent_id))
         )
-        count = "counting…" if view.is_provisional else f"{view.total:,} memories"
+        count = "counting…" if view.is_provisional else plural(view.total, "memory")
         parts: list[Part] = [scope, count]
         if self.filter.active:
             parts.append(("filtered", "$warning"))
@@ -634,10 +645,11 @@ Words search the content. Also:
         self._update_header()
 
     def action_clear_selection(self) -> None:
-        if self.view.selected:
-            self.view.selected.clear()
-            self.view.refresh()
-            self._update_header()
+        if not self.view.selected:
+            raise SkipAction()  # nothing selected: escape goes on, to the session list
+        self.view.selected.clear()
+        self.view.refresh()
+        self._update_header()
 
     def action_show_detail(self) -> None:
         memory = self.view.current
@@ -743,11 +755,11 @@ Words search the content. Also:
         from memtui.tui.screens.confirm import ConfirmScreen
 
         count = len(ids)
-        title = f"Delete {count} memor{'y' if count == 1 else 'ies'}?"
+        title = f"Delete {plural(count, 'memory')}?"
         body = (
             f"“{preview[:200]}”"
             if preview and count == 1
-            else f"{count} selected memories will be removed for good."
+            else f"{plural(count, 'selected memory')} will be removed for good."
         )
 
         def confirmed(yes: bool | None) -> None:
@@ -756,7 +768,7 @@ Words search the content. Also:
 
             def deleted(removed: int) -> None:
                 self.view.selected.difference_update(ids)
-                self.app.notify(f"Deleted {removed} memor{'y' if removed == 1 else 'ies'}.")
+                self.app.notify(f"Deleted {plural(removed, 'memory')}.")
                 self.reload(reset=False)
 
             self.call_backend(

@@ -29,6 +29,7 @@ from textual.widgets import ContentSwitcher, DataTable, Label, Static, TextArea
 from memtui.domain.errors import MemtuiError, VersionConflictError
 from memtui.domain.models import Capability, ChangeKind, CommitResult, Session, WorkingMemoryItem
 from memtui.domain.safe_text import visible_line
+from memtui.domain.wording import plural
 from memtui.tui.external_editor import EditResult, editor_command, read_edit, run_editor, write_temp
 from memtui.tui.messages import StoreChanged
 from memtui.tui.screens.confirm import ConfirmScreen
@@ -48,6 +49,7 @@ from memtui.tui.value_text import (
     format_value,
     value_text,
 )
+from memtui.tui.widgets.list_table import ListTable
 from memtui.tui.widgets.pane import SessionPane
 
 # Actions bound to plain letters: they only make sense (and only fire) while the key
@@ -66,7 +68,7 @@ def describe_json_error(error: json.JSONDecodeError) -> str:
 
 def describe_commit(result: CommitResult, min_importance: float) -> str:
     """One line saying what a commit created, deduplicated and skipped."""
-    parts = [f"Committed: {result.memories_created} memories created"]
+    parts = [f"Committed: {plural(result.memories_created, 'memory')} created"]
     if result.created_keys:
         parts[0] += f" ({', '.join(result.created_keys)})"
     parts.append(f"{result.memories_deduplicated} deduplicated")
@@ -170,7 +172,7 @@ The selected session's working memory: each **key** holds a JSON value with an
             yield Static("Select a session to see its working memory.", id="wm-message")
             with Horizontal(id="wm-main"):
                 with Vertical(id="wm-left"):
-                    yield DataTable(id="wm-keys", cursor_type="row", zebra_stripes=True)
+                    yield ListTable(id="wm-keys", cursor_type="row", zebra_stripes=True)
                     yield Static("", id="wm-commit-result")
                 with Vertical(id="wm-right"):
                     yield Label("", id="wm-title")
@@ -235,12 +237,9 @@ The selected session's working memory: each **key** holds a JSON value with an
         if item is None:
             title.update("no key selected")
             return
-        parts: list[Part] = [
-            line(item.key, "b"),  # stored text: never markup
-            f"v{item.version}",
-            f"importance {item.importance:.2f}",
-            f"updated {local_time(item.updated_at)}",
-        ]
+        # What needs attention first, the facts after; the title wraps rather than
+        # cutting "● modified" or "⚠ changed elsewhere" off (issue 9 item 7).
+        parts: list[Part] = [line(item.key, "b")]  # stored text: never markup
         if self._loaded_large is not None:
             parts.append((f"read-only: {self._loaded_large.size_label}", "b $warning"))
         if self.is_dirty:
@@ -254,6 +253,11 @@ The selected session's working memory: each **key** holds a JSON value with an
                     "b $error",
                 )
             )
+        parts += [
+            f"v{item.version}",
+            f"importance {item.importance:.2f}",
+            f"updated {local_time(item.updated_at)}",
+        ]
         title.update(join(*parts, separator=" · "))
 
     # --- loading -----------------------------------------------------------------------
@@ -842,6 +846,8 @@ The selected session's working memory: each **key** holds a JSON value with an
             )
         else:
             self._open_item(item)
+            if self.editor.text == "{}":
+                self.editor.cursor_location = (0, 1)  # type inside the braces at once
             self.editor.focus()
             self._set_status(f"Added {item.key!r}.")
         self._rebuild_table()
@@ -959,20 +965,18 @@ The selected session's working memory: each **key** holds a JSON value with an
         assert self._loaded is not None
         item = self._loaded
 
-        def chosen(text: str | None) -> None:
-            if text is None:
-                return
+        def parse(text: str) -> float:
+            # Invalid input keeps the dialog open with the message, like every form.
             try:
                 importance = float(text.strip())
             except ValueError:
                 importance = -1.0
             if not 0.0 <= importance <= 1.0:
-                self.notify(
-                    f"Importance must be a number from 0 to 1, not {text.strip()!r}.",
-                    severity="error",
-                )
-                return
-            if self._session_id is not None:
+                raise ValueError(f"Importance must be a number from 0 to 1, not {text.strip()!r}.")
+            return importance
+
+        def chosen(importance: float | None) -> None:
+            if importance is not None and self._session_id is not None:
                 self._importance_worker(self._session_id, item, importance)
 
         self.app.push_screen(
@@ -981,6 +985,7 @@ The selected session's working memory: each **key** holds a JSON value with an
                 value=f"{item.importance:g}",
                 hint="From 0 to 1. Commit keeps items at or above its min_importance.",
                 submit_label="Set",
+                parse=parse,
             ),
             chosen,
         )
