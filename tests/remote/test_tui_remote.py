@@ -122,9 +122,11 @@ async def test_server_killed_mid_session_ui_recovers_and_the_edit_is_kept(
             assert pane.is_dirty
             await pilot.press("ctrl+s")
 
-            # The UI says the server is unreachable (status line and a toast)…
+            # The UI says the server is unreachable: a few words in the status line, the
+            # full message above the (dimmed) session list and in a toast…
             await wait_until(pilot, lambda: app.status_bar.state == "error")
-            assert "cannot reach the memtui server" in app.status_bar.detail
+            assert app.status_bar.detail == "server unreachable"
+            assert "cannot reach the memtui server" in (app.session_list.stale_reason or "")
             await wait_until(
                 pilot, lambda: any("cannot reach the memtui server" in t for t in toasts(app))
             )
@@ -137,6 +139,7 @@ async def test_server_killed_mid_session_ui_recovers_and_the_edit_is_kept(
 
             # The UI recovers by itself…
             await wait_until(pilot, lambda: app.status_bar.state == "live", timeout=20)
+            assert app.session_list.stale_reason is None  # live again, not dimmed
             assert pane.editor.text == edited
             # …and the kept edit saves.
             await pilot.press("ctrl+s")
