@@ -365,3 +365,30 @@ def test_generated_text_in_every_field_shows_literally(make_app, settle, texts, 
 
     with tempfile.TemporaryDirectory() as directory:
         asyncio.run(scenario(Path(directory) / "store.db"))
+
+
+async def test_context_save_suggests_a_safe_name_and_writes_the_exact_text(
+    store, clock, make_app, settle, tmp_path, monkeypatch
+):
+    from textual.widgets import Input
+
+    from memtui.tui.screens.prompt import PromptScreen
+
+    monkeypatch.chdir(tmp_path)
+    fill(store, clock, [s for s in ISSUE_STRINGS if "\x00" not in s])
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_session(app, pilot, settle, HUB_SESSION)
+        context = await show_tab(app, pilot, settle, "3", "context-preview")
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, PromptScreen)
+        suggested = app.screen.query_one(Input).value
+        assert suggested == "context-WIP_hub_52_c_aGk_session.md"  # no raw ESC in the field
+        assert_no_raw_controls(app, "save prompt")
+        await pilot.press("enter")
+        await settle(pilot)
+        written = (tmp_path / suggested).read_bytes()
+        assert written == context.result.context.encode("utf-8")
+        assert b"\x1b]52;c;aGk=\x07" in written  # the exact stored bytes

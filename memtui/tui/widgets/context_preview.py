@@ -7,6 +7,7 @@ filters never waits for tiktoken; a newer build always wins over an older one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
@@ -81,6 +82,13 @@ def describe_gauge(result: ContextResult) -> str:
         noun = "memory" if result.memory_count == 1 else "memories"
         text += f" · all {result.memory_count:,} {noun} included"
     return f"{text} · {result.encoding}"
+
+
+def file_name_part(text: str) -> str:
+    """A stored id as part of a suggested file name: letters, digits, `-_.` kept, any
+    other run (controls, `/`, spaces, brackets) one `_`; at most 80 characters."""
+    part = re.sub(r"[^\w.-]+", "_", text, flags=re.ASCII).strip("._")
+    return part[:80] or "session"
 
 
 def describe_write_error(path: Path, error: OSError) -> str:
@@ -497,7 +505,7 @@ system clipboard too. The toast says which.
         if result is None or self._session_id is None:
             self.notify("Nothing to save yet: select a session.", severity="warning")
             return
-        default = path_text or f"context-{self._session_id}.md"
+        default = path_text or f"context-{file_name_part(self._session_id)}.md"
 
         def chosen(text: str | None) -> None:
             if text is None or not text.strip():
