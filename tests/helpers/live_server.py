@@ -8,6 +8,11 @@ is created in the store before it starts (so the server prints no admin key); it
 stdout/stderr go to a log file (`server.output()`), which tests use to prove that no
 secret is ever logged. `clock_file` makes the server read "now" from that file
 (MEMTUI_CLOCK_FILE), so tests can move its clock.
+
+Several test processes (pytest-xdist) start servers at once, so a free port can be
+taken by another process before this server binds it. The server counts as started
+only when /health answers *and* this process listens on the port; a first start that
+finds its port taken tries again on a new one.
 """
 
 from __future__ import annotations
@@ -26,12 +31,33 @@ import httpx
 
 STARTUP_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
+PORT_ATTEMPTS = 5  # new ports tried when another process took the free one first
 
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def listens_on(pid: int, port: int) -> bool:
+    """True when process `pid` (or one of its children) listens on TCP `port`. An answer
+    on the port alone could come from another test process's server."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        for proc in (process, *process.children(recursive=True)):
+            for conn in proc.net_connections(kind="tcp"):
+                if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
+                    return True
+    except psutil.Error:
+        return False
+    return False
+
+
+class PortTaken(RuntimeError):
+    """The server exited because another process bound its port first."""
 
 
 def create_api_key(db_url: str, name: str = "tests") -> str:
@@ -53,7 +79,7 @@ class LiveServer:
         db_url: str,
         *,
         api_key: str,
-        port: int,
+        port: int | None = None,
         clock_file: str | None = None,
         plain_memtrace: bool = False,
         extra_env: dict[str, str] | None = None,
@@ -61,7 +87,9 @@ class LiveServer:
     ) -> None:
         self.db_url = db_url
         self.api_key = api_key
-        self.port = port
+        # A port of our own choosing may move if another process takes it first.
+        self._port_may_move = port is None
+        self.port = port or free_port()
         self.host = "127.0.0.1"
         self.clock_file = clock_file
         self.plain_memtrace = plain_memtrace
@@ -109,6 +137,18 @@ class LiveServer:
     # --- lifecycle --------------------------------------------------------------------
 
     def start(self) -> LiveServer:
+        for attempt in range(PORT_ATTEMPTS):
+            try:
+                self._start_once()
+                break
+            except PortTaken:
+                if attempt == PORT_ATTEMPTS - 1:
+                    raise
+                self.port = free_port()
+        self._port_may_move = False  # a restart comes back on the same port
+        return self
+
+    def _start_once(self) -> LiveServer:
         env = dict(os.environ)
         env.update(self.extra_env)
         env["PYTHONUNBUFFERED"] = "1"
@@ -132,24 +172,33 @@ class LiveServer:
             command.append("--plain-memtrace")
         command.extend(self.extra_args)
         log = open(self._log_path, "ab")  # noqa: SIM115 - handed to the child process
+        log_size = log.tell()
         try:
             self._process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
             )
         finally:
             log.close()
-        self._wait_until_healthy()
+        try:
+            self._wait_until_healthy()
+        except PortTaken:
+            with open(self._log_path, "ab") as log:
+                log.truncate(log_size)  # the output holds only the start that worked
+            raise
         return self
 
     def _wait_until_healthy(self) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
-                raise RuntimeError(
-                    f"memtui serve exited with {self._process.returncode}:\n{self.output()}"
-                )
+                code, self._process = self._process.returncode, None
+                output = self.output()
+                if f"cannot listen on {self.host}:{self.port}" in output and self._port_may_move:
+                    raise PortTaken(output)
+                raise RuntimeError(f"memtui serve exited with {code}:\n{output}")
             try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
+                answer = httpx.get(f"{self.url}/health", timeout=1.0)
+                if answer.status_code == 200 and listens_on(self.pid, self.port):
                     return
             except httpx.HTTPError:
                 pass
@@ -213,7 +262,7 @@ def start_live_server(
     server = LiveServer(
         db_url,
         api_key=key,
-        port=port or free_port(),
+        port=port,
         clock_file=clock_file,
         plain_memtrace=plain_memtrace,
         extra_env=extra_env,

@@ -50,7 +50,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers.live_server import free_port
+from tests.helpers.live_server import PORT_ATTEMPTS, PortTaken, free_port, listens_on
 
 PINNED = ("memorylayer-server==0.2.0", "memorylayer-client==0.2.1", "pysqlite3==0.6.1")
 REQUIRE_ENV = "MEMTUI_REQUIRE_MEMORYLAYER"
@@ -229,6 +229,7 @@ class MemoryLayerServer:
     def __init__(self, venv: Path, root: Path, *, port: int | None = None) -> None:
         self.venv = venv
         self.root = root
+        self._port_may_move = port is None  # see tests.helpers.live_server
         self.port = port or free_port()
         self.host = "127.0.0.1"
         self.data_dir = root / "data"
@@ -271,6 +272,16 @@ class MemoryLayerServer:
         return env
 
     def start(self) -> MemoryLayerServer:
+        for attempt in range(PORT_ATTEMPTS):
+            try:
+                return self._start_once()
+            except PortTaken:
+                if attempt == PORT_ATTEMPTS - 1:
+                    raise
+                self.port = free_port()
+        raise AssertionError("unreachable")
+
+    def _start_once(self) -> MemoryLayerServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.home.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
@@ -295,13 +306,18 @@ class MemoryLayerServer:
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
-                raise RuntimeError(
-                    f"memorylayer-server exited with {self._process.returncode}:\n"
-                    f"{self.output()[-3000:]}"
-                )
+                code, self._process = self._process.returncode, None
+                output = self.output()[-3000:]
+                if self._port_may_move and "address already in use" in output.lower():
+                    raise PortTaken(output)  # another process bound the free port first
+                raise RuntimeError(f"memorylayer-server exited with {code}:\n{output}")
             with contextlib.suppress(httpx.HTTPError):
                 answer = httpx.get(f"{self.url}/health", timeout=2.0)
-                if answer.status_code == 200 and answer.json().get("status") == "healthy":
+                if (
+                    answer.status_code == 200
+                    and answer.json().get("status") == "healthy"
+                    and listens_on(self.pid, self.port)
+                ):
                     return
             time.sleep(0.1)
         self.stop()
