@@ -19,6 +19,9 @@ ADMIN_URL = os.environ.get(
     "MEMTUI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_ENV = "MEMTUI_REQUIRE_POSTGRES"
+# Generous: on a loaded machine (parallel test processes, CREATE DATABASE in flight)
+# a local connection can take seconds, and a slow answer is not an unreachable server.
+CONNECT_TIMEOUT_SECONDS = 20
 
 
 def libpq_dsn(sqlalchemy_url: str) -> str:
@@ -37,7 +40,7 @@ def postgres_unreachable_reason(admin_url: str = ADMIN_URL) -> str | None:
     import psycopg
 
     try:
-        with psycopg.connect(libpq_dsn(admin_url), connect_timeout=3) as conn:
+        with psycopg.connect(libpq_dsn(admin_url), connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
@@ -54,7 +57,9 @@ def create_database(prefix: str = "memtui_test", admin_url: str = ADMIN_URL) -> 
     import psycopg
 
     name = f"{prefix}_{secrets.token_hex(5)}"
-    with psycopg.connect(libpq_dsn(admin_url), autocommit=True, connect_timeout=5) as conn:
+    with psycopg.connect(
+        libpq_dsn(admin_url), autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
+    ) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return _with_database(admin_url, name)
 
@@ -64,7 +69,9 @@ def drop_database(url: str, admin_url: str = ADMIN_URL) -> None:
     import psycopg
 
     name = url.rpartition("/")[2]
-    with psycopg.connect(libpq_dsn(admin_url), autocommit=True, connect_timeout=5) as conn:
+    with psycopg.connect(
+        libpq_dsn(admin_url), autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
+    ) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
