@@ -167,6 +167,12 @@ def run_serve_command(args: argparse.Namespace) -> int:
         return _fail(f"cannot open the store: {exc}")
     except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
         return _fail(f"cannot open the store {_masked(db_url)!r}: {exc}")
+    if store.read_only:
+        store.close()
+        return _fail(
+            f"cannot serve the store {_masked(db_url)!r}: it is read-only (memtui cannot "
+            "write the file or its directory), and a server writes (keys, memories)"
+        )
 
     try:
         sock = _bind(host, port)

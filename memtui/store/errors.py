@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from memtui.domain.errors import (
@@ -22,8 +24,9 @@ def is_retryable(exc: BaseException) -> bool:
     return any(marker in text for marker in _LOCKED + _RETRYABLE_PG)
 
 
-def to_memtui_error(exc: SQLAlchemyError, where: str) -> MemtuiError:
-    """A clear message for `exc`; `where` is the store's masked description. The
+def to_memtui_error(exc: SQLAlchemyError | sqlite3.Error, where: str) -> MemtuiError:
+    """A clear message for `exc` (SQLAlchemy's, or sqlite3's own from a PRAGMA run on
+    connect); `where` is the store's masked description. The
     BackendUnavailableError's `public` text leaves out `where` and the driver's words."""
     text = str(getattr(exc, "orig", exc) or exc).strip()
     lowered = text.lower()

@@ -24,6 +24,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from sqlite3 import Error as SQLiteError
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
@@ -102,6 +103,13 @@ from memtui.domain.models import (
 )
 from memtui.domain.safe_json import loads_stored
 from memtui.store.errors import is_retryable, to_memtui_error
+from memtui.store.sqlite_file import (
+    OpenMode,
+    ReadOnlyWalError,
+    check_damage,
+    open_mode,
+)
+from memtui.store.sqlite_file import uri as sqlite_uri
 from memtui.store.tables import (
     MEMORY_PRIORITY,
     SCHEMA_VERSION,
@@ -189,6 +197,12 @@ WM_COLUMNS = (
     wm_t.c.version,
     wm_t.c.updated_at,
 )
+
+# The store's reads wait briefly: in WAL mode they never wait for writers, so a read
+# that meets a lock meets a process holding the whole file (exclusive locking mode, a
+# rollback-journal writer): say so rather than hang.
+READ_BUSY_MS = 1000
+READ_RETRY_SECONDS = 2.0
 
 BUSY_TIMEOUT_MS = 5000
 LOCK_RETRY_SECONDS = 30.0  # total time a write keeps retrying a locked database
@@ -544,6 +558,9 @@ def _create_private_file(path: Path) -> None:
 class SqlStore(BackendBase):
     """The SQLModel store. Thread-safe: share one instance between threads."""
 
+    _sqlite_path: Path | None = None  # a SQLite file store's file
+    read_only = False  # a SQLite file memtui may not write (see memtui.store.sqlite_file)
+
     def __init__(self, url: str | None = None, *, clock: Clock = utc_now) -> None:
         super().__init__(clock=clock)
         self.url_text = url or default_db_url()
@@ -608,28 +625,61 @@ class SqlStore(BackendBase):
     def _create_sqlite_engine(self, url: URL) -> Engine:
         database = url.database or ""
         in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+        mode = OpenMode.READ_WRITE
+        path = Path()
+        creator: dict[str, Any] = {}
         if not in_memory:
             path = Path(database).expanduser()
             _ensure_parent_directory(path)
             _create_private_file(path)
             url = url.set(database=str(path))
+            self._sqlite_path = path
+            try:
+                mode = open_mode(path)
+            except ReadOnlyWalError as exc:
+                raise BackendUnavailableError(
+                    f"cannot open the database {self._description}: {exc}"
+                ) from exc
+            self._check_sqlite_file(path, mode)
+            if mode is not OpenMode.READ_WRITE:
+                ro_uri = sqlite_uri(path, mode)
+
+                def connect_read_only() -> Any:
+                    import sqlite3
+
+                    return sqlite3.connect(
+                        ro_uri, uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+                    )
+
+                creator = {"creator": connect_read_only}
+        self.read_only = mode is not OpenMode.READ_WRITE
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
             json_deserializer=loads_stored,
+            **creator,
             **({"poolclass": StaticPool} if in_memory else {"pool_size": 8, "max_overflow": 8}),
         )
 
         @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        def _on_connect(dbapi_connection: Any, record: Any) -> None:
             # We issue BEGIN ourselves (see _on_begin); the driver must not.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             try:
+                # A write waits this long; the store's own reads wait less (_on_begin).
                 cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                record.info["busy_timeout"] = BUSY_TIMEOUT_MS
                 cursor.execute("PRAGMA foreign_keys = ON")
-                if not in_memory:
+                if (
+                    not in_memory
+                    and mode is OpenMode.READ_WRITE
+                    and cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal"
+                ):
+                    # Switching takes the write lock; on a WAL file it is skipped, so
+                    # opening a store never waits for another process's write lock.
                     cursor.execute("PRAGMA journal_mode = WAL")
+                if not in_memory and mode is OpenMode.READ_WRITE:
                     # With WAL, NORMAL survives process crashes; only a power cut can
                     # lose the newest commits.
                     cursor.execute("PRAGMA synchronous = NORMAL")
@@ -641,12 +691,79 @@ class SqlStore(BackendBase):
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            write = conn.get_execution_options().get("memtui_write", False)
+            options = conn.get_execution_options()
+            write = options.get("memtui_write", False)
+            # The store's reads wait briefly for a lock, then say the store is locked.
+            wanted = READ_BUSY_MS if options.get("memtui_read", False) else BUSY_TIMEOUT_MS
+            info = conn.connection.info
+            if info.get("busy_timeout") != wanted:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {wanted}")
+                info["busy_timeout"] = wanted
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
 
+    def _check_sqlite_file(self, path: Path, mode: OpenMode) -> None:
+        """Refuses a damaged SQLite file before anything else reads or writes it. The
+        check reads through its own read-only connection (`mode=ro`, or the store's own
+        read-only mode): it never writes, and meets damage before any PRAGMA does."""
+        import sqlite3
+
+        check_mode = OpenMode.READ_ONLY if mode is OpenMode.READ_WRITE else mode
+        try:
+            connection = sqlite3.connect(
+                sqlite_uri(path, check_mode), uri=True, timeout=READ_BUSY_MS / 1000
+            )
+        except sqlite3.Error as exc:
+            raise to_memtui_error(exc, self._description) from exc
+        try:
+            problem = check_damage(connection, path)
+        except sqlite3.OperationalError as exc:  # locked or busy: check_damage says so
+            raise BackendUnavailableError(
+                f"the database {self._description} is locked by another process; try "
+                "again in a moment",
+                public="the store is busy (locked by another writer); try again in a moment",
+            ) from exc
+        finally:
+            connection.close()
+        if problem is not None:
+            raise BackendUnavailableError(
+                f"the store {self._description} is damaged: {problem}. memtui will not "
+                "read or write it; restore a backup, or salvage it with "
+                f"`sqlite3 {path} .recover`",
+                public="the store is damaged (its database file is corrupt)",
+            )
+
+    def _stored_version(self, conn: Connection) -> int | None:
+        """The store's schema version; None for a database memtui has not set up."""
+        from sqlalchemy import inspect
+
+        if not inspect(conn).has_table(meta_t.name):
+            return None
+        row = conn.execute(select(meta_t.c.value).where(meta_t.c.key == "schema_version")).first()
+        return None if row is None else int(row[0])
+
     def _init_schema(self) -> None:
+        """Sets up or upgrades the schema. A store already at this version is only
+        read: opening it writes nothing, so it opens while another process holds the
+        write lock, and on a read-only file."""
+        found = self._read(lambda tx: self._stored_version(tx.conn))
+        if found == SCHEMA_VERSION:
+            return
+        if found is not None and found > SCHEMA_VERSION:
+            raise self._newer_schema(found)
+        if self.read_only:
+            what = (
+                "has no memtui schema"
+                if found is None
+                else f"has schema version {found}, which this memtui (version "
+                f"{SCHEMA_VERSION}) must upgrade"
+            )
+            raise BackendUnavailableError(
+                f"the database {self._description} {what}, but it is read-only: open it "
+                "once where memtui can write it"
+            )
+
         def create(tx: _Tx) -> None:
             conn = tx.conn
             if not self.is_sqlite:
@@ -669,10 +786,7 @@ class SqlStore(BackendBase):
                 return
             found = int(row[0])
             if found > SCHEMA_VERSION:
-                raise BackendUnavailableError(
-                    f"the database {self._description} has schema version {found}, made by a "
-                    f"newer memtui (this one knows up to {SCHEMA_VERSION}); upgrade memtui"
-                )
+                raise self._newer_schema(found)
             if found < SCHEMA_VERSION:
                 from memtui.store.migrations import migrate
 
@@ -684,6 +798,12 @@ class SqlStore(BackendBase):
                 )
 
         self._write(create, emit=False)
+
+    def _newer_schema(self, found: int) -> BackendUnavailableError:
+        return BackendUnavailableError(
+            f"the database {self._description} has schema version {found}, made by a "
+            f"newer memtui (this one knows up to {SCHEMA_VERSION}); upgrade memtui"
+        )
 
     def schema_version(self) -> int:
         return self._read(
@@ -705,13 +825,23 @@ class SqlStore(BackendBase):
         which psycopg asks for in its BEGIN: no extra round trip)."""
         if self._closed:
             raise BackendUnavailableError(f"the store {self._description} is closed")
+        if write and self.read_only:
+            raise BackendUnavailableError(
+                f"the database {self._description} is read-only (memtui cannot write the "
+                "file or its directory), so it was opened for reading only; this needs "
+                "to write",
+                public="the store is read-only; it cannot take writes",
+            )
         delay = 0.01
-        deadline = _time.monotonic() + LOCK_RETRY_SECONDS
+        patience = LOCK_RETRY_SECONDS if write else READ_RETRY_SECONDS
+        deadline = _time.monotonic() + patience
         while True:
             try:
                 with self.engine.connect() as conn:
-                    if write and self.is_sqlite:
-                        conn = conn.execution_options(memtui_write=True)
+                    if self.is_sqlite:
+                        conn = conn.execution_options(
+                            **({"memtui_write": True} if write else {"memtui_read": True})
+                        )
                     elif snapshot and not self.is_sqlite:
                         conn = conn.execution_options(isolation_level="REPEATABLE READ")
                     with conn.begin():
@@ -726,7 +856,8 @@ class SqlStore(BackendBase):
                 pass
             except MemtuiError:
                 raise
-            except SQLAlchemyError as exc:
+            except (SQLAlchemyError, SQLiteError) as exc:
+                # sqlite3's own errors: from the PRAGMAs of a new connection (_on_connect)
                 if not (is_retryable(exc) and _time.monotonic() < deadline):
                     raise to_memtui_error(exc, self._description) from exc
             # Back off with jitter so competing writers do not retry in lockstep.
@@ -734,8 +865,9 @@ class SqlStore(BackendBase):
             delay = min(delay * 2, 0.25)
             if _time.monotonic() >= deadline:
                 raise BackendUnavailableError(
-                    f"the database {self._description} stayed busy for "
-                    f"{LOCK_RETRY_SECONDS:.0f} s; try again in a moment"
+                    f"the database {self._description} is locked by another process "
+                    f"(still after {patience:.0f} s); try again in a moment",
+                    public="the store is busy (locked by another writer); try again in a moment",
                 )
 
     def _read(self, fn: Callable[[_Tx], T]) -> T:
@@ -786,7 +918,7 @@ class SqlStore(BackendBase):
     # --- about -------------------------------------------------------------------------
 
     def describe(self) -> str:
-        return self._description
+        return f"{self._description} (read-only)" if self.read_only else self._description
 
     def capabilities(self) -> frozenset[str]:
         return ALL_CAPABILITIES
