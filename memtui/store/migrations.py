@@ -48,24 +48,59 @@ def _v2_change_ids_never_reused(conn: Connection, dialect: str) -> None:
 def _v3_session_priority_index(conn: Connection, dialect: str) -> None:
     """The index context builds read a session through in priority order. Built inside
     the upgrade's transaction: on a large PostgreSQL store, writers wait for it (a
-    million memories take seconds)."""
-    from sqlalchemy import Index
-
-    from memtui.store.tables import MemoryTable
-
-    index = next(
-        index
-        for index in MemoryTable.__table__.indexes
-        if index.name == "ix_memory_session_priority"
+    million memories take seconds). Its version-3 shape, spelled out: version 4
+    rebuilds it on `seq`, a column version 3 does not have yet."""
+    conn.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS ix_memory_session_priority ON memory "
+        "(session_id, coalesce(importance, 0.5), time, id, memory_type)"
     )
-    assert isinstance(index, Index)
-    index.create(conn, checkfirst=True)
+
+
+# PostgreSQL: rows inserted without memtui (SQL scripts, COPY) get one too.
+POSTGRES_SEQ_DEFAULT = "ALTER TABLE memory ALTER COLUMN seq SET DEFAULT nextval('memory_seq')"
+
+# The memory indexes that end in (time, id) up to version 3 and in (time, seq) from 4.
+_V4_REBUILT_INDEXES = (
+    "ix_memory_session_time",
+    "ix_memory_agent_time",
+    "ix_memory_time",
+    "ix_memory_type_time",
+    "ix_memory_session_priority",
+)
+
+
+def _v4_insertion_order(conn: Connection, dialect: str) -> None:
+    """memory.seq, the insertion order. Existing rows: SQLite's rowid, which is the
+    order they were inserted in (memtui never VACUUMs, which may renumber rowids);
+    PostgreSQL has no such thing, so (time, id) order, the order they were listed in
+    until now. Then the indexes that ended in id end in seq."""
+    from memtui.store.tables import MEMORY_SEQUENCE, MemoryTable
+
+    for name in _V4_REBUILT_INDEXES:
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+    conn.exec_driver_sql("ALTER TABLE memory ADD COLUMN seq BIGINT NOT NULL DEFAULT 0")
+    if dialect == "sqlite":
+        conn.exec_driver_sql("UPDATE memory SET seq = rowid")
+    else:
+        conn.exec_driver_sql(
+            "UPDATE memory SET seq = ordered.n FROM (SELECT id, row_number() OVER "
+            "(ORDER BY time, id) AS n FROM memory) AS ordered WHERE ordered.id = memory.id"
+        )
+        MEMORY_SEQUENCE.create(conn, checkfirst=True)
+        conn.exec_driver_sql(
+            "SELECT setval('memory_seq', (SELECT coalesce(max(seq), 0) + 1 FROM memory), false)"
+        )
+        conn.exec_driver_sql(POSTGRES_SEQ_DEFAULT)
+    for index in MemoryTable.__table__.indexes:
+        if index.name in _V4_REBUILT_INDEXES or index.name == "ix_memory_seq":
+            index.create(conn)  # all dropped above (or new)
 
 
 # version -> step that upgrades a store from version - 1 to version
 STEPS: dict[int, MigrationStep] = {
     2: _v2_change_ids_never_reused,
     3: _v3_session_priority_index,
+    4: _v4_insertion_order,
 }
 
 

@@ -31,7 +31,6 @@ from sqlalchemy import (
     Connection,
     Float,
     Integer,
-    String,
     and_,
     bindparam,
     create_engine,
@@ -258,15 +257,23 @@ def memory_json(memory: Memory) -> dict[str, Any]:
 
 class _ContextRow(NamedTuple):
     """What the context engine reads of a memory (memtui.domain.context.ContextMemory).
-    `time` is as the driver returns it: SQLite's fixed-width UTC text (it sorts
-    chronologically, which is all the engine does with it) or PostgreSQL's datetime."""
+    `time` is (the time as the driver returns it, seq): the engine only sorts by time,
+    so memories of one time (a batch) sort in insertion order. The driver's time is
+    SQLite's fixed-width UTC text (it sorts chronologically) or PostgreSQL's datetime."""
 
     id: str
-    time: Any
+    time: tuple[Any, int]
     content: str
     memory_type: str
     event_type: str
     importance: float | None
+    seq: int  # insertion order
+
+
+def _context_row(row: Sequence[Any]) -> _ContextRow:
+    """A row of CONTEXT_COLUMNS (and anything after them) as the engine reads it."""
+    memory_id, time, content, memory_type, event_type, importance, seq = row[:7]
+    return _ContextRow(memory_id, (time, seq), content, memory_type, event_type, importance, seq)
 
 
 _RAW_TIME = type_coerce(memory_t.c.time, NullType())  # as stored: no per-row conversion
@@ -277,16 +284,25 @@ CONTEXT_COLUMNS = (
     memory_t.c.memory_type,
     memory_t.c.event_type,
     memory_t.c.importance,
+    memory_t.c.seq,
 )
 # The engine's priority order: ix_memory_session_priority read backwards.
-PRIORITY_ORDER = (MEMORY_PRIORITY.desc(), memory_t.c.time.desc(), memory_t.c.id.desc())
-priority_key = tuple_(MEMORY_PRIORITY, _RAW_TIME, memory_t.c.id)
+PRIORITY_ORDER = (MEMORY_PRIORITY.desc(), memory_t.c.time.desc(), memory_t.c.seq.desc())
+priority_key = tuple_(MEMORY_PRIORITY, _RAW_TIME, memory_t.c.seq)
+
+
+def _cursor_seq(memory_id: str, *, descending: bool) -> Any:
+    """The insertion order of a cursor's memory: cursors name (time, id), and pages
+    are ordered by (time, seq). If that memory was deleted meanwhile, every memory of
+    its time counts as after it: a row is shown twice rather than never."""
+    seq = select(memory_t.c.seq).where(memory_t.c.id == literal(memory_id)).scalar_subquery()
+    return func.coalesce(seq, literal(MAX_VERSION if descending else -1))
 
 
 class _PriorityStatements(NamedTuple):
     first: Any  # the rows with the window's total and whether the session exists
     first_page: Any  # the same, LIMIT :limit
-    next_page: Any  # the rows after (:after_priority, :after_time, :after_id), LIMIT :limit
+    next_page: Any  # the rows after (:after_priority, :after_time, :after_seq), LIMIT :limit
 
 
 @lru_cache(maxsize=16)
@@ -314,7 +330,7 @@ def _priority_statements(
     position = tuple_(
         bindparam("after_priority", type_=Float()),
         bindparam("after_time", type_=NullType()),  # as the row gave it
-        bindparam("after_id", type_=String()),
+        bindparam("after_seq", type_=Integer()),
     )
     limit = bindparam("limit", type_=Integer())
     next_page = (
@@ -328,7 +344,7 @@ def _priority_statements(
 
 class _PriorityRows(Sequence[_ContextRow]):
     """A window's memories in the engine's priority order (`ORDER BY priority DESC,
-    time DESC, id DESC`: ix_memory_session_priority read backwards, no sort), read only
+    time DESC, seq DESC`: ix_memory_session_priority read backwards, no sort), read only
     as far as the engine asks.
 
     The first statement also carries the window's total and whether the session
@@ -387,7 +403,7 @@ class _PriorityRows(Sequence[_ContextRow]):
         self.total = int(rows[0][-2]) if rows else 0
         # None: no row came back to say (the caller asks separately)
         self.session_found: bool | None = rows[0][-1] is not None if rows else None
-        self._loaded = [_ContextRow._make(row[:-2]) for row in rows]
+        self._loaded = list(map(_context_row, rows))
         self._chars = sum(len(row.content) for row in self._loaded)
         self._last_continuation = 0
         self._exhausted = len(rows) < first_page
@@ -410,17 +426,17 @@ class _PriorityRows(Sequence[_ContextRow]):
     def _load_page(self) -> None:
         size = self._last_continuation = self._next_page_size()
         if self._stream is not None:
-            rows = [row[:-2] for row in self._stream.fetchmany(size)]
+            rows = self._stream.fetchmany(size)
         else:
             last = self._loaded[-1]
             after = {
                 "after_priority": importance_of_row(last),
-                "after_time": last.time,
-                "after_id": last.id,
+                "after_time": last.time[0],  # as the row gave it
+                "after_seq": last.seq,
                 "limit": size,
             }
             rows = self._conn.execute(self._statements.next_page, {**self._params, **after}).all()
-        new_rows = list(map(_ContextRow._make, rows))
+        new_rows = list(map(_context_row, rows))
         self._loaded += new_rows
         self._chars += sum(len(row.content) for row in new_rows)
         if len(rows) < size:
@@ -775,7 +791,11 @@ class SqlStore(BackendBase):
             row = conn.execute(
                 select(meta_t.c.value).where(meta_t.c.key == "schema_version")
             ).first()
-            if row is None:
+            if row is None:  # a new store: the tables were just made from tables.py
+                if not self.is_sqlite:
+                    from memtui.store.migrations import POSTGRES_SEQ_DEFAULT
+
+                    conn.exec_driver_sql(POSTGRES_SEQ_DEFAULT)
                 conn.execute(
                     insert(meta_t),
                     [
@@ -1402,6 +1422,12 @@ class SqlStore(BackendBase):
             taken = conn.execute(select(memory_t.c.id).where(memory_t.c.id.in_(ids))).first()
             if taken is not None:
                 raise ConflictError(f"a memory with id {taken[0]!r} already exists")
+            if self.is_sqlite:
+                # One writer at a time: max + 1 is the next in insertion order
+                # (PostgreSQL's rows take theirs from the memory_seq sequence).
+                last = conn.execute(select(func.coalesce(func.max(memory_t.c.seq), 0))).scalar()
+                for number, row in enumerate(rows, start=int(last or 0) + 1):
+                    row["seq"] = number
             conn.execute(insert(memory_t), rows)
             if tag_rows:
                 conn.execute(insert(tag_t), tag_rows)
@@ -1503,15 +1529,16 @@ class SqlStore(BackendBase):
             descending = query.order == Order.DESC
             clauses = self._memory_filters(tx.conn, query)
             if query.after is not None:
-                key = tuple_(memory_t.c.time, memory_t.c.id)
+                key = tuple_(memory_t.c.time, memory_t.c.seq)
                 position = tuple_(
-                    literal(ensure_utc(query.after.time), UTCDateTime()), literal(query.after.id)
+                    literal(ensure_utc(query.after.time), UTCDateTime()),
+                    _cursor_seq(query.after.id, descending=descending),
                 )
                 clauses.append(key < position if descending else key > position)
             order = (
-                (memory_t.c.time.desc(), memory_t.c.id.desc())
+                (memory_t.c.time.desc(), memory_t.c.seq.desc())
                 if descending
-                else (memory_t.c.time.asc(), memory_t.c.id.asc())
+                else (memory_t.c.time.asc(), memory_t.c.seq.asc())
             )
             stmt = select(*MEMORY_COLUMNS).where(*clauses).order_by(*order)
             stmt = stmt.limit(query.limit + 1)
@@ -2009,7 +2036,7 @@ class SqlStore(BackendBase):
             recent = [
                 _memory(r)
                 for r in conn.execute(
-                    recent_stmt.order_by(memory_t.c.time.desc(), memory_t.c.id.desc()).limit(
+                    recent_stmt.order_by(memory_t.c.time.desc(), memory_t.c.seq.desc()).limit(
                         RECENT_ACTIVITY_LIMIT
                     )
                 )
@@ -2070,12 +2097,12 @@ class SqlStore(BackendBase):
                 )
                 filters = self._memory_filters(conn, query)
                 if request.order == Order.ASC:
-                    order: tuple[Any, ...] = (memory_t.c.time.asc(), memory_t.c.id.asc())
+                    order: tuple[Any, ...] = (memory_t.c.time.asc(), memory_t.c.seq.asc())
                 else:
-                    order = (memory_t.c.time.desc(), memory_t.c.id.desc())
-                stmt = select(*MEMORY_COLUMNS).where(*filters).order_by(*order)
-                memories = [_memory(r) for r in conn.execute(stmt)]
-                return render_context(session_id, memories, request)
+                    order = (memory_t.c.time.desc(), memory_t.c.seq.desc())
+                stmt = select(*CONTEXT_COLUMNS).where(*filters).order_by(*order)
+                rows = [_context_row(r) for r in conn.execute(stmt)]
+                return render_context(session_id, rows, request)
             # The engine's own priority order, read only as far as the budget reaches
             # (see render_context's priority_ordered).
             assert request.max_tokens is not None

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Sequence,
     String,
     Text,
     func,
@@ -35,7 +36,9 @@ from memtui.domain.clock import ensure_utc
 # Bump with every schema change and add a step to memtui.store.migrations.
 # 1: the first released schema. 2: change ids never reused on SQLite (AUTOINCREMENT).
 # 3: ix_memory_session_priority (context builds read a session in priority order).
-SCHEMA_VERSION = 3
+# 4: memory.seq, the insertion order: the tie-breaker after time everywhere memories
+#    are sorted (a batch shares one timestamp), in place of the id in the indexes.
+SCHEMA_VERSION = 4
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -118,16 +121,20 @@ class SessionTable(SQLModel, table=True):
     org_id: str = Field(sa_column=Column(String(100), nullable=False))
 
 
+MEMORY_SEQUENCE = Sequence("memory_seq")  # PostgreSQL only; SQLite has no sequences
+
+
 class MemoryTable(SQLModel, table=True):
     """Long-term memories. No foreign keys on purpose: memories outlive their sessions
     (and the registration of their agent)."""
 
     __tablename__ = "memory"
     __table_args__ = (
-        Index("ix_memory_session_time", "session_id", "time", "id"),
-        Index("ix_memory_agent_time", "agent_id", "time", "id"),
-        Index("ix_memory_time", "time", "id"),
-        Index("ix_memory_type_time", "memory_type", "time", "id"),
+        Index("ix_memory_session_time", "session_id", "time", "seq"),
+        Index("ix_memory_agent_time", "agent_id", "time", "seq"),
+        Index("ix_memory_time", "time", "seq"),
+        Index("ix_memory_type_time", "memory_type", "time", "seq"),
+        Index("ix_memory_seq", "seq", unique=True),
         Index("ix_memory_agent_hash", "agent_id", "content_hash"),
         Index(
             "ix_memory_agent_dedup",
@@ -154,6 +161,10 @@ class MemoryTable(SQLModel, table=True):
     # sha256 of the content: commit's "already stored for this agent" check is an
     # index lookup instead of a scan of the agent's memories.
     content_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    # Insertion order, unique and growing: orders memories with the same time (a
+    # batch's). PostgreSQL: from the sequence memory_seq (concurrent writers); SQLite
+    # (one writer at a time): max + 1, assigned by the store.
+    seq: int = Field(sa_column=Column(BigInteger, MEMORY_SEQUENCE, nullable=False))
 
 
 _memory = MemoryTable.__table__
@@ -164,7 +175,7 @@ _memory = MemoryTable.__table__
 MEMORY_PRIORITY = func.coalesce(_memory.c.importance, literal_column("0.5"))
 
 # A session's memories in the engine's priority order, read backwards: ORDER BY
-# priority DESC, time DESC, id DESC is a streaming index scan that stops once the token
+# priority DESC, time DESC, seq DESC is a streaming index scan that stops once the token
 # budget is full, instead of sorting the whole session. memory_type, last, lets type
 # filters and the COUNT of the filtered window be answered from the index alone.
 Index(
@@ -172,7 +183,7 @@ Index(
     _memory.c.session_id,
     MEMORY_PRIORITY,
     _memory.c.time,
-    _memory.c.id,
+    _memory.c.seq,
     _memory.c.memory_type,
 )
 

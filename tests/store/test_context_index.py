@@ -26,6 +26,7 @@ from memtui.domain.models import ContextRequest, MemoryQuery, NewMemory
 from memtui.store import SqlStore
 from memtui.store import sql as sql_module
 from memtui.store.sql import _PriorityRows
+from tests.helpers.insertion_order import with_insertion_order
 
 NOW = datetime(2026, 3, 14, 15, 0, tzinfo=UTC)
 SESSION = "sess_ctx_index"
@@ -83,7 +84,7 @@ def reference(store: SqlStore, request: ContextRequest, window: dict[str, Any]) 
         if not page.has_more:
             break
         after = page.next_cursor
-    return render_context(SESSION, memories, request)
+    return render_context(SESSION, with_insertion_order(store, memories), request)
 
 
 WINDOWS: list[tuple[dict[str, Any], dict[str, Any]]] = [
@@ -177,7 +178,7 @@ def test_rows_are_read_only_as_far_as_the_engine_asks(sqlite_url: str, stream: b
             assert len(everything) == 600 and everything.session_found
             ids = [row.id for row in everything]
             plain = store.list_memories(MemoryQuery(session_id=SESSION, limit=1000)).memories
-            assert ids == [m.id for m in sort_by_priority(plain)]
+            assert ids == [m.id for m in sort_by_priority(with_insertion_order(store, plain))]
             partial = _PriorityRows(conn, window, session_id=SESSION, max_tokens=100, stream=stream)
             first_page = len(partial._loaded)
             assert first_page == _PriorityRows.MIN_PAGE  # 100 tokens: a small first page

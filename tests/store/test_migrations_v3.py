@@ -26,6 +26,7 @@ from memtui.domain.errors import BackendUnavailableError
 from memtui.domain.models import ContextRequest, Memory, MemoryQuery, NewMemory
 from memtui.store import SCHEMA_VERSION, SqlStore
 from memtui.store import migrations as migrations_module
+from tests.helpers.insertion_order import with_insertion_order
 from tests.helpers.store_dump import dump_store
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -72,12 +73,14 @@ def assert_context_builds_match_the_engine(store: SqlStore) -> None:
         for budget in (60, 150, 2000, None):
             request = ContextRequest(max_tokens=budget)
             assert store.build_context(session.id, request) == render_context(
-                session.id, memories, request
+                session.id, with_insertion_order(store, memories), request
             )
 
 
 @pytest.mark.parametrize("version", [1, 2])
-def test_sqlite_store_opens_at_version_3_with_every_row(tmp_path: Path, version: int) -> None:
+def test_sqlite_store_opens_at_the_current_version_with_every_row(
+    tmp_path: Path, version: int
+) -> None:
     path = copy_fixture(tmp_path, version)
     before = sqlite_schema(path)
     assert before["version"] == version and INDEX not in before["indexes"]
@@ -85,18 +88,20 @@ def test_sqlite_store_opens_at_version_3_with_every_row(tmp_path: Path, version:
 
     store = SqlStore(f"sqlite:///{path}")
     try:
-        assert store.schema_version() == SCHEMA_VERSION == 3
+        assert store.schema_version() == SCHEMA_VERSION
         assert dump_store(store) == expected(version, "sqlite")
         assert_context_builds_match_the_engine(store)
     finally:
         store.close()
 
     after = sqlite_schema(path)
-    assert after["version"] == 3
+    assert after["version"] == SCHEMA_VERSION
     assert "coalesce(importance, 0.5)" in after["indexes"][INDEX].replace('"', "")
     rows_after = sqlite_rows(path)
-    for table in ("agent", "session", "memory", "memory_tag", "working_memory", "snapshot"):
+    for table in ("agent", "session", "memory_tag", "working_memory", "snapshot"):
         assert rows_after[table] == rows_before[table], table
+    # version 4 appended memory.seq
+    assert sorted(row[:-1] for row in rows_after["memory"]) == rows_before["memory"]
     assert set(rows_before["change"]) <= set(rows_after["change"])
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -172,12 +177,14 @@ def postgres_indexes(url: str) -> dict[str, str]:
 
 
 @pytest.mark.postgres
-def test_postgres_store_opens_at_version_3_with_every_row(old_postgres: tuple[int, str]) -> None:
+def test_postgres_store_opens_at_the_current_version_with_every_row(
+    old_postgres: tuple[int, str],
+) -> None:
     version, url = old_postgres
     assert INDEX not in postgres_indexes(url)
     store = SqlStore(url)
     try:
-        assert store.schema_version() == SCHEMA_VERSION == 3
+        assert store.schema_version() == SCHEMA_VERSION
         assert dump_store(store) == expected(version, "postgres")
         assert_context_builds_match_the_engine(store)
         old_max = max(c["id"] for c in expected(version, "postgres")["changes"])
@@ -189,7 +196,7 @@ def test_postgres_store_opens_at_version_3_with_every_row(old_postgres: tuple[in
     assert "COALESCE(importance, (0.5)::double precision)" in definition, definition
     reopened = SqlStore(url)  # a second open finds nothing left to do
     try:
-        assert reopened.schema_version() == 3
+        assert reopened.schema_version() == SCHEMA_VERSION
     finally:
         reopened.close()
 
