@@ -155,7 +155,7 @@ class EventFollower:
             response = source.response
             if response.status_code != 200:
                 response.read()
-                raise _StreamRefused(response.status_code, _error_text(response))
+                raise StreamRefused(response.status_code, _error_text(response))
             self._response = response
             try:
                 self._opened = True
@@ -188,7 +188,7 @@ class EventFollower:
             self._thread.join(timeout)
 
 
-class _StreamRefused(Exception):
+class StreamRefused(Exception):
     def __init__(self, status: int, text: str) -> None:
         super().__init__(f"HTTP {status}: {text}")
         self.status = status
