@@ -218,6 +218,27 @@ class Memory(_JsonModel):
     def is_error(self) -> bool:
         return self.event_type == ERROR_EVENT_TYPE
 
+    def to_json(self) -> dict[str, Any]:
+        """The one wire shape of a memory: the API, the change feed, `--json`, MCP.
+        Built field by field, not by dataclasses.asdict's deep copy: lists of memories
+        are the server's hottest path and the change feed stores one per write. The
+        metadata is the memory's own (not copied): serialise it, don't change it."""
+        return {
+            "id": self.id,
+            "time": dt_to_json(self.time),
+            "agent_id": self.agent_id,
+            "content": self.content,
+            "memory_type": self.memory_type,
+            "event_type": self.event_type,
+            "session_id": self.session_id,
+            "tags": list(self.tags),
+            "importance": self.importance,
+            "metadata": self.metadata,
+            "parent_id": self.parent_id,
+            "dedup_key": self.dedup_key,
+            "org_id": self.org_id,
+        }
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Memory:
         data = dict(data)

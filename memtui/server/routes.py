@@ -32,7 +32,6 @@ from memtui.domain.models import (
     NewMemory,
     NewSnapshot,
     Session,
-    dt_to_json,
 )
 from memtui.server import schemas as s
 from memtui.server.errors import parse_json_body
@@ -72,23 +71,7 @@ _MEMTRACE_OMIT_EMPTY = ("session_id", "metadata", "tags", "dedup_key", "importan
 
 
 def memory_json(memory: Memory) -> dict[str, Any]:
-    """`Memory.to_json()` without dataclasses.asdict's deep copy: lists of memories are
-    the server's hottest path, and the dict is serialised at once."""
-    return {
-        "id": memory.id,
-        "time": dt_to_json(memory.time),
-        "agent_id": memory.agent_id,
-        "content": memory.content,
-        "memory_type": memory.memory_type,
-        "event_type": memory.event_type,
-        "session_id": memory.session_id,
-        "tags": memory.tags,
-        "importance": memory.importance,
-        "metadata": memory.metadata,
-        "parent_id": memory.parent_id,
-        "dedup_key": memory.dedup_key,
-        "org_id": memory.org_id,
-    }
+    return memory.to_json()
 
 
 def memtrace_memory_json(memory: Memory) -> dict[str, Any]:

@@ -94,7 +94,6 @@ from memtui.domain.models import (
     SessionStatus,
     Snapshot,
     WorkingMemoryItem,
-    dt_to_json,
     new_agent_id,
     new_memory_id,
     new_session_id,
@@ -233,26 +232,6 @@ def _agent(row: Sequence[Any]) -> Agent:
 
 def _wm_item(row: Sequence[Any]) -> WorkingMemoryItem:
     return WorkingMemoryItem(*row)
-
-
-def memory_json(memory: Memory) -> dict[str, Any]:
-    """`memory.to_json()` without dataclasses.asdict's deep copies: the change feed
-    stores one per written memory, so this is on the bulk insert path."""
-    return {
-        "id": memory.id,
-        "time": dt_to_json(memory.time),
-        "agent_id": memory.agent_id,
-        "content": memory.content,
-        "memory_type": memory.memory_type,
-        "event_type": memory.event_type,
-        "session_id": memory.session_id,
-        "tags": list(memory.tags),
-        "importance": memory.importance,
-        "metadata": memory.metadata,
-        "parent_id": memory.parent_id,
-        "dedup_key": memory.dedup_key,
-        "org_id": memory.org_id,
-    }
 
 
 class _ContextRow(NamedTuple):
@@ -1413,7 +1392,7 @@ class SqlStore(BackendBase):
                 memory.id,
                 agent_id=memory.agent_id,
                 session_id=memory.session_id,
-                data=memory_json(memory),
+                data=memory.to_json(),
             )
         if rows:
             ids = [r["id"] for r in rows]
@@ -1640,7 +1619,7 @@ class SqlStore(BackendBase):
                     memory.id,
                     agent_id=memory.agent_id,
                     session_id=memory.session_id,
-                    data=memory_json(memory),
+                    data=memory.to_json(),
                 )
             return memory
 
