@@ -263,7 +263,6 @@ def build_parser() -> argparse.ArgumentParser:
         "connection is closed (default 15)",
     )
     # Test double for clients' capability detection: only Memtrace v1, Memtrace's shapes.
-    serve.add_argument("--plain-memtrace", action="store_true", help=argparse.SUPPRESS)
 
     keys = commands.add("keys", help="manage the server's API keys (in a local store)")
     actions = _Commands(keys, "keys_command", metavar="ACTION", required=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -46,21 +45,18 @@ def create_app(
     *,
     key_store: KeyStore,
     clock: Clock | None = None,
-    plain_memtrace: bool = False,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     stop_event: threading.Event | None = None,
     max_event_streams: int = DEFAULT_MAX_EVENT_STREAMS,
     on_startup: Callable[[], None] | None = None,
     on_shutdown: Callable[[], None] | None = None,
 ) -> FastAPI:
-    """`backend` serves every route; `key_store` checks API keys. `plain_memtrace`
-    serves only Memtrace v1, shaped exactly like a Memtrace server (for testing
-    clients' capability detection). `stop_event` ends event streams on shutdown;
+    """`backend` serves every route; `key_store` checks API keys. `stop_event` ends
+    event streams on shutdown;
     `max_event_streams` caps how many are open at once.
     `clock` is accepted for symmetry; times come from `backend.now()`."""
     del clock  # the backend's clock is the one that counts
     stop = stop_event or threading.Event()
-    started_at = time.monotonic()
     hub = ChangeHub(
         backend,
         max_streams=max_event_streams,
@@ -83,8 +79,7 @@ def create_app(
         anyio.to_thread.current_default_thread_limiter().total_tokens = THREADPOOL_SIZE
         if on_startup is not None:
             on_startup()
-        if not plain_memtrace:
-            hub.start()
+        hub.start()
         try:
             yield
         finally:
@@ -94,35 +89,28 @@ def create_app(
                 on_shutdown()
 
     app = FastAPI(
-        title="Memtrace" if plain_memtrace else "memtui",
+        title="memtui",
         version=__version__,
         description=(
-            "A plain Memtrace v1 server (test double)."
-            if plain_memtrace
-            else "Memtrace v1 compatible API with memtui's extensions: expiry and extend, "
+            "Memtrace v1 compatible API with memtui's extensions: expiry and extend, "
             "working memory, commit, snapshots, briefing, memory edit/delete and live events. "
             'Every error body is {"error": "..."}.'
         ),
         lifespan=lifespan,
-        docs_url=None if plain_memtrace else "/docs",
+        docs_url="/docs",
         redoc_url=None,
-        openapi_url=None if plain_memtrace else "/openapi.json",
+        openapi_url="/openapi.json",
     )
     app.state.stop_event = stop
     app.state.change_hub = hub
-    ctx = ServerContext(backend=backend, plain_memtrace=plain_memtrace)
+    ctx = ServerContext(backend=backend)
 
     @app.get(
         "/health",
         tags=["health"],
-        response_model=s.MemtraceHealthOut if plain_memtrace else s.HealthOut,
+        response_model=s.HealthOut,
     )
     def health() -> Any:
-        if plain_memtrace:
-            uptime = time.monotonic() - started_at
-            return JSONResponse(
-                {"status": "ok", "service": "memtrace", "uptime": f"{uptime:.3f}s", "arc": {}}
-            )
         return JSONResponse(
             {
                 "status": "ok",
@@ -132,23 +120,21 @@ def create_app(
             }
         )
 
-    public_paths = frozenset() if plain_memtrace else frozenset({f"{API_PREFIX}/health"})
+    public_paths = frozenset({f"{API_PREFIX}/health"})
     security = [Security(api_key_scheme), Security(bearer_scheme)]
     api = APIRouter(prefix=API_PREFIX, dependencies=security, responses=COMMON_ERRORS)
     api.include_router(memtrace_router(ctx))
-    if not plain_memtrace:
-        api.include_router(extension_router(ctx))
-        events_route(api, ctx, hub)
+    api.include_router(extension_router(ctx))
+    events_route(api, ctx, hub)
     app.include_router(api)
-    if not plain_memtrace:
-        app.add_api_route(
-            f"{API_PREFIX}/health",
-            health,
-            methods=["GET"],
-            tags=["health"],
-            response_model=s.HealthOut,
-            summary="Health (no key needed)",
-        )
+    app.add_api_route(
+        f"{API_PREFIX}/health",
+        health,
+        methods=["GET"],
+        tags=["health"],
+        response_model=s.HealthOut,
+        summary="Health (no key needed)",
+    )
 
     install_error_handlers(app)
     app.add_middleware(

@@ -143,7 +143,6 @@ def run_serve_command(args: argparse.Namespace) -> int:
         return refused
     host: str = args.host
     port: int = args.port
-    plain = bool(getattr(args, "plain_memtrace", False))
     if not 0 <= port <= 65535:
         return _fail(f"--port {port} is not a port number (0-65535)")
     from memtui.server.events import DEFAULT_MAX_EVENT_STREAMS
@@ -188,7 +187,6 @@ def run_serve_command(args: argparse.Namespace) -> int:
             store,
             sock,
             host=host,
-            plain=plain,
             clock=clock,
             max_event_streams=max_streams,
             read_timeout=read_timeout,
@@ -221,7 +219,6 @@ def _serve(
     sock: socket.socket,
     *,
     host: str,
-    plain: bool,
     clock: Any,
     max_event_streams: int,
     read_timeout: float,
@@ -245,17 +242,16 @@ def _serve(
             f"  (more keys: {keys_hint})\n"
         )
 
-    watcher = None if plain else store.expiry_watcher()
+    watcher = store.expiry_watcher()
     stop = threading.Event()
     app = create_app(
         store,
         key_store=key_store,
         clock=clock,
-        plain_memtrace=plain,
         stop_event=stop,
         max_event_streams=max_event_streams,
-        on_startup=watcher.start if watcher else None,
-        on_shutdown=watcher.stop if watcher else None,
+        on_startup=watcher.start,
+        on_shutdown=watcher.stop,
     )
     config = uvicorn.Config(
         app,
@@ -276,10 +272,8 @@ def _serve(
     server = Server(config)
     actual_port = sock.getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host
-    mode = " (plain Memtrace mode)" if plain else ""
     print(
-        f"memtui serve: listening on http://{shown_host}:{actual_port}{mode}, "
-        f"store {store.describe()}",
+        f"memtui serve: listening on http://{shown_host}:{actual_port}, store {store.describe()}",
         flush=True,
     )
     # uvicorn re-raises the signal that stopped it once it is done; with these no-op
@@ -287,8 +281,7 @@ def _serve(
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: None)
     server.run(sockets=[sock])
-    if watcher is not None:
-        watcher.stop()
+    watcher.stop()
     print("memtui serve: stopped", flush=True)
     return 0
 

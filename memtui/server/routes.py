@@ -25,13 +25,11 @@ from memtui.domain.models import (
     DEFAULT_SESSION_TTL,
     MEMTRACE_MEMORY_TYPES,
     ContextRequest,
-    Memory,
     MemoryPage,
     MemoryPatch,
     MemoryQuery,
     NewMemory,
     NewSnapshot,
-    Session,
 )
 from memtui.server import schemas as s
 from memtui.server.errors import parse_json_body
@@ -51,7 +49,6 @@ KeyPath = Annotated[str, Path(min_length=1, max_length=500)]
 @dataclass
 class ServerContext:
     backend: Backend
-    plain_memtrace: bool
 
     def now(self) -> datetime:
         return self.backend.now()
@@ -63,53 +60,6 @@ def ok(data: Any, status: int = 200) -> JSONResponse:
 
 def no_content() -> Response:
     return Response(status_code=204)
-
-
-# --- wire shapes -----------------------------------------------------------------------
-
-_MEMTRACE_OMIT_EMPTY = ("session_id", "metadata", "tags", "dedup_key", "importance", "parent_id")
-
-
-def memory_json(memory: Memory) -> dict[str, Any]:
-    return memory.to_json()
-
-
-def memtrace_memory_json(memory: Memory) -> dict[str, Any]:
-    """A memory as Memtrace writes it: no `id`, empty optional fields omitted."""
-    data = memory_json(memory)
-    data.pop("id", None)
-    for name in _MEMTRACE_OMIT_EMPTY:
-        if not data.get(name):
-            data.pop(name, None)
-    return data
-
-
-def memtrace_session_json(session: Session) -> dict[str, Any]:
-    data = session.to_json()
-    for name in ("session_id", "expires_at", "workspace_id"):
-        data.pop(name, None)
-    if data.get("closed_at") is None:
-        data.pop("closed_at", None)
-    if not data.get("metadata"):
-        data.pop("metadata", None)
-    return data
-
-
-class Shapes:
-    """Serialisers for one server mode (memtui, or plain Memtrace)."""
-
-    def __init__(self, ctx: ServerContext) -> None:
-        self.ctx = ctx
-
-    def memory(self, memory: Memory) -> dict[str, Any]:
-        if self.ctx.plain_memtrace:
-            return memtrace_memory_json(memory)
-        return memory_json(memory)
-
-    def session(self, session: Session, now: datetime | None = None) -> dict[str, Any]:
-        if self.ctx.plain_memtrace:
-            return memtrace_session_json(session)
-        return session.to_json(now or self.ctx.now())
 
 
 def _reraise_pydantic(exc: ValidationError, prefix: tuple[Any, ...]) -> RequestValidationError:
@@ -143,20 +93,10 @@ WM_CONFLICT = {
 
 def memtrace_router(ctx: ServerContext) -> APIRouter:
     router = APIRouter(tags=["memtrace v1"])
-    shapes = Shapes(ctx)
     backend = ctx.backend
-    plain = ctx.plain_memtrace
-    memory_model = s.MemtraceMemoryOut if plain else s.MemoryOut
-    memory_list_model = s.MemtraceMemoryListOut if plain else s.MemoryListOut
-    session_model = s.MemtraceSessionOut if plain else s.SessionOut
-    session_list_model = s.MemtraceSessionListOut if plain else s.SessionListOut
 
     def new_memory(item: s.MemoryIn) -> NewMemory:
         memory_type = item.memory_type or MEMTRACE_MEMORY_TYPES[0]
-        if plain and memory_type not in MEMTRACE_MEMORY_TYPES:
-            raise InvalidInputError(
-                f"invalid memory_type: {memory_type}", field="memory_type", value=memory_type
-            )
         return NewMemory(
             agent_id=item.agent_id,
             content=item.content,
@@ -168,19 +108,12 @@ def memtrace_router(ctx: ServerContext) -> APIRouter:
             metadata=dict(item.metadata or {}),
             parent_id=item.parent_id or None,
             dedup_key=item.dedup_key or None,
-            time=None if plain else item.time,
-            id=None if plain else item.id,
+            time=item.time,
+            id=item.id,
         )
 
     def memory_page_json(page: MemoryPage, limit: int) -> dict[str, Any]:
-        memories = [shapes.memory(m) for m in page.memories]
-        if plain:
-            # Memtrace's own rule: a full page means there may be more.
-            return {
-                "memories": memories,
-                "count": len(memories),
-                "has_more": len(memories) >= limit,
-            }
+        memories = [m.to_json() for m in page.memories]
         return {
             "memories": memories,
             "count": len(memories),
@@ -208,7 +141,7 @@ def memtrace_router(ctx: ServerContext) -> APIRouter:
         "/memories",
         status_code=201,
         summary="Store one memory, or a batch as {memories: [...]}",
-        response_model=memory_model | (s.MemtraceMemoryBatchOut if plain else s.MemoryBatchOut),
+        response_model=s.MemoryOut | s.MemoryBatchOut,
         responses={**CONFLICT},
         openapi_extra={"requestBody": memory_body_schema},
     )
@@ -230,9 +163,9 @@ def memtrace_router(ctx: ServerContext) -> APIRouter:
         new_memories = [new_memory(item) for item in batch]
         stored = await anyio.to_thread.run_sync(backend.add_memories, new_memories)
         if "memories" in payload:
-            items = [shapes.memory(m) for m in stored]
+            items = [m.to_json() for m in stored]
             return ok({"memories": items, "count": len(items)}, 201)
-        return ok(shapes.memory(stored[0]), 201)
+        return ok(stored[0].to_json(), 201)
 
     def list_query(
         *,
@@ -269,7 +202,7 @@ def memtrace_router(ctx: ServerContext) -> APIRouter:
             after=parse_cursor(after),
         )
 
-    @router.get("/memories", response_model=memory_list_model, summary="List memories")
+    @router.get("/memories", response_model=s.MemoryListOut, summary="List memories")
     def list_memories(
         agent_id: str | None = None,
         session_id: str | None = None,
@@ -297,68 +230,60 @@ def memtrace_router(ctx: ServerContext) -> APIRouter:
             limit=limit,
             offset=offset,
             order=order,
-            after=None if plain else after,
-            exclude_types=None if plain else exclude_types,
-            content_contains=None if plain else content_contains,
-            min_importance=None if plain else min_importance,
+            after=after,
+            exclude_types=exclude_types,
+            content_contains=content_contains,
+            min_importance=min_importance,
         )
         return ok(memory_page_json(backend.list_memories(query), limit))
 
-    if not plain:
-
-        @router.get(
-            "/memories/count",
-            response_model=s.MemoryCountOut,
-            summary="memtui: count memories matching the GET /memories filters",
-            tags=["memtui extensions"],
+    @router.get(
+        "/memories/count",
+        response_model=s.MemoryCountOut,
+        summary="memtui: count memories matching the GET /memories filters",
+        tags=["memtui extensions"],
+    )
+    def count_memories(
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        memory_type: str | None = None,
+        event_type: str | None = None,
+        tags: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        exclude_types: str | None = None,
+        content_contains: str | None = None,
+        min_importance: Annotated[float | None, Query(ge=0, le=1)] = None,
+    ) -> Any:
+        query = list_query(
+            agent_id=agent_id,
+            session_id=session_id,
+            memory_type=memory_type,
+            event_type=event_type,
+            tags=tags,
+            since=since,
+            until=until,
+            limit=DEFAULT_LIST_LIMIT,
+            offset=0,
+            order="desc",
+            exclude_types=exclude_types,
+            content_contains=content_contains,
+            min_importance=min_importance,
         )
-        def count_memories(
-            agent_id: str | None = None,
-            session_id: str | None = None,
-            memory_type: str | None = None,
-            event_type: str | None = None,
-            tags: str | None = None,
-            since: str | None = None,
-            until: str | None = None,
-            exclude_types: str | None = None,
-            content_contains: str | None = None,
-            min_importance: Annotated[float | None, Query(ge=0, le=1)] = None,
-        ) -> Any:
-            query = list_query(
-                agent_id=agent_id,
-                session_id=session_id,
-                memory_type=memory_type,
-                event_type=event_type,
-                tags=tags,
-                since=since,
-                until=until,
-                limit=DEFAULT_LIST_LIMIT,
-                offset=0,
-                order="desc",
-                exclude_types=exclude_types,
-                content_contains=content_contains,
-                min_importance=min_importance,
-            )
-            return ok({"count": backend.count_memories(query)})
+        return ok({"count": backend.count_memories(query)})
 
     @router.get(
         "/memories/{memory_id}",
-        response_model=memory_model,
+        response_model=s.MemoryOut,
         responses={**NOT_FOUND},
         summary="Get one memory",
     )
     def get_memory(memory_id: Annotated[str, Path(min_length=1, max_length=200)]) -> Any:
-        if plain:
-            # Memtrace memories have no id: its server looks the text up as content.
-            page = backend.list_memories(MemoryQuery(content_contains=memory_id, limit=1))
-            if not page.memories:
-                return ok({"error": "memory not found"}, 404)
-            return ok(shapes.memory(page.memories[0]))
-        return ok(shapes.memory(backend.get_memory(memory_id)))
+        return ok(backend.get_memory(memory_id).to_json())
 
     @router.post(
         "/search",
-        response_model=s.MemtraceSearchOut if plain else s.SearchOut,
+        response_model=s.SearchOut,
         summary="Search memories with structured filters",
     )
     def search(body: s.SearchIn | None = None) -> Any:
@@ -370,7 +295,7 @@ def memtrace_router(ctx: ServerContext) -> APIRouter:
             agent_id=body.agent_id or None,
             session_id=body.session_id or None,
             memory_types=tuple(body.memory_types or ()),
-            exclude_types=() if plain else tuple(body.exclude_types or ()),
+            exclude_types=tuple(body.exclude_types or ()),
             event_types=tuple(body.event_types or ()),
             tags=tuple(body.tags or ()),
             content_contains=body.content_contains or None,
@@ -379,18 +304,17 @@ def memtrace_router(ctx: ServerContext) -> APIRouter:
             until=parse_time("until", body.until, now),
             order=body.order or "desc",
             limit=limit,
-            after=None if plain else parse_cursor(body.after),
+            after=parse_cursor(body.after),
         )
         page = backend.list_memories(query)
-        results = [shapes.memory(m) for m in page.memories]
+        results = [m.to_json() for m in page.memories]
         data: dict[str, Any] = {
             "results": results,
             "count": len(results),
             "query_time_ms": int((time.perf_counter() - started) * 1000),
+            "has_more": page.has_more,
+            "next_cursor": page.next_cursor.encode() if page.next_cursor else None,
         }
-        if not plain:
-            data["has_more"] = page.has_more
-            data["next_cursor"] = page.next_cursor.encode() if page.next_cursor else None
         return ok(data)
 
     # --- agents --------------------------------------------------------------------
@@ -408,18 +332,16 @@ def memtrace_router(ctx: ServerContext) -> APIRouter:
         )
         return ok(agent.to_json(), 201)
 
-    if not plain:
-
-        @router.put(
-            "/agents/{agent_id}",
-            response_model=s.AgentOut,
-            summary="memtui: get an agent by id or name, registering it (name = id) if new",
-            tags=["memtui extensions"],
-        )
-        def ensure_agent(
-            agent_id: Annotated[str, Path(min_length=1, max_length=200, pattern=s.NOT_BLANK)],
-        ) -> Any:
-            return ok(backend.ensure_agent(agent_id).to_json())
+    @router.put(
+        "/agents/{agent_id}",
+        response_model=s.AgentOut,
+        summary="memtui: get an agent by id or name, registering it (name = id) if new",
+        tags=["memtui extensions"],
+    )
+    def ensure_agent(
+        agent_id: Annotated[str, Path(min_length=1, max_length=200, pattern=s.NOT_BLANK)],
+    ) -> Any:
+        return ok(backend.ensure_agent(agent_id).to_json())
 
     @router.get("/agents", response_model=s.AgentListOut, summary="List agents")
     def list_agents() -> Any:
@@ -437,7 +359,7 @@ def memtrace_router(ctx: ServerContext) -> APIRouter:
 
     @router.get(
         "/agents/{agent_id}/memories",
-        response_model=memory_list_model,
+        response_model=s.MemoryListOut,
         summary="An agent's recent memories (since defaults to 24h)",
     )
     def agent_memories(
@@ -461,7 +383,7 @@ def memtrace_router(ctx: ServerContext) -> APIRouter:
             limit=limit,
             offset=0,
             order=order,
-            after=None if plain else after,
+            after=after,
         )
         return ok(memory_page_json(backend.list_memories(query), limit))
 
@@ -491,30 +413,27 @@ def memtrace_router(ctx: ServerContext) -> APIRouter:
     @router.post(
         "/sessions",
         status_code=201,
-        response_model=session_model,
+        response_model=s.SessionOut,
         responses={**CONFLICT},
         summary="Start a session (memtui: ttl_seconds, workspace_id, session_id)",
     )
     def create_session(body: s.SessionIn) -> Any:
-        if plain:
-            session = backend.create_session(body.agent_id, metadata=body.metadata, ttl=None)
+        if "ttl_seconds" in body.model_fields_set:
+            ttl = None if body.ttl_seconds is None else timedelta(seconds=body.ttl_seconds)
         else:
-            if "ttl_seconds" in body.model_fields_set:
-                ttl = None if body.ttl_seconds is None else timedelta(seconds=body.ttl_seconds)
-            else:
-                ttl = DEFAULT_SESSION_TTL
-            session = backend.create_session(
-                body.agent_id,
-                metadata=body.metadata,
-                workspace_id=body.workspace_id,
-                ttl=ttl,
-                session_id=body.session_id,
-            )
-        return ok(shapes.session(session), 201)
+            ttl = DEFAULT_SESSION_TTL
+        session = backend.create_session(
+            body.agent_id,
+            metadata=body.metadata,
+            workspace_id=body.workspace_id,
+            ttl=ttl,
+            session_id=body.session_id,
+        )
+        return ok(session.to_json(ctx.now()), 201)
 
     @router.get(
         "/sessions",
-        response_model=session_list_model,
+        response_model=s.SessionListOut,
         summary="List sessions, newest first",
     )
     def list_sessions(
@@ -524,39 +443,37 @@ def memtrace_router(ctx: ServerContext) -> APIRouter:
         ] = None,
         limit: Annotated[int | None, Query(ge=1, le=10_000, description="memtui")] = None,
     ) -> Any:
-        if plain:
-            status, limit = None, None
         fetch = None if limit is None else limit + 1
         sessions = backend.list_sessions(agent_id=agent_id or None, status=status, limit=fetch)
         has_more = limit is not None and len(sessions) > limit
         if limit is not None:
             sessions = sessions[:limit]
         now = ctx.now()
-        items = [shapes.session(x, now) for x in sessions]
+        items = [x.to_json(now) for x in sessions]
         return ok({"sessions": items, "count": len(items), "has_more": has_more})
 
     @router.get(
         "/sessions/{session_id}",
-        response_model=session_model,
+        response_model=s.SessionOut,
         responses={**NOT_FOUND},
         summary="Get a session",
     )
     def get_session(session_id: SessionIdPath) -> Any:
-        return ok(shapes.session(backend.get_session(session_id)))
+        return ok(backend.get_session(session_id).to_json(ctx.now()))
 
     @router.put(
         "/sessions/{session_id}",
-        response_model=session_model,
+        response_model=s.SessionOut,
         responses={**NOT_FOUND},
         summary="Update a session's status (active/closed) or metadata",
     )
     def update_session(session_id: SessionIdPath, body: s.SessionUpdateIn) -> Any:
         session = backend.update_session(session_id, status=body.status, metadata=body.metadata)
-        return ok(shapes.session(session))
+        return ok(session.to_json(ctx.now()))
 
     @router.get(
         "/sessions/{session_id}/memories",
-        response_model=memory_list_model,
+        response_model=s.MemoryListOut,
         summary="A session's memories",
     )
     def session_memories(
@@ -581,13 +498,13 @@ def memtrace_router(ctx: ServerContext) -> APIRouter:
             limit=limit,
             offset=offset,
             order=order,
-            after=None if plain else after,
+            after=after,
         )
         return ok(memory_page_json(backend.list_memories(query), limit))
 
     @router.post(
         "/sessions/{session_id}/context",
-        response_model=s.MemtraceContextOut if plain else s.ContextOut,
+        response_model=s.ContextOut,
         responses={**NOT_FOUND},
         summary="LLM-ready markdown context (max_tokens honoured exactly)",
     )
@@ -602,10 +519,7 @@ def memtrace_router(ctx: ServerContext) -> APIRouter:
             order=body.order or "desc",
             encoding=body.encoding or ContextRequest().encoding,
         )
-        result = backend.build_context(session_id, request).to_json()
-        if plain:
-            result = {k: result[k] for k in ("session_id", "context", "memory_count")}
-        return ok(result)
+        return ok(backend.build_context(session_id, request).to_json())
 
     return router
 
@@ -616,7 +530,6 @@ def memtrace_router(ctx: ServerContext) -> APIRouter:
 def extension_router(ctx: ServerContext) -> APIRouter:
     router = APIRouter(tags=["memtui extensions"])
     backend = ctx.backend
-    shapes = Shapes(ctx)
 
     @router.post(
         "/sessions/{session_id}/extend",
@@ -638,7 +551,7 @@ def extension_router(ctx: ServerContext) -> APIRouter:
         else:
             by = DEFAULT_EXTEND
         try:
-            return ok(shapes.session(backend.extend_session(session_id, by)))
+            return ok(backend.extend_session(session_id, by).to_json(ctx.now()))
         except InvalidInputError as exc:
             if exc.field != "by":
                 raise
@@ -826,7 +739,7 @@ def extension_router(ctx: ServerContext) -> APIRouter:
             importance=body.importance,
             metadata=body.metadata,
         )
-        return ok(memory_json(backend.update_memory(memory_id, patch)))
+        return ok(backend.update_memory(memory_id, patch).to_json())
 
     @router.delete(
         "/memories/{memory_id}",

@@ -67,11 +67,6 @@ class HealthOut(_Response):
     features: list[str]
 
 
-class MemtraceHealthOut(_Response):
-    status: str
-    service: str
-
-
 # --- memories --------------------------------------------------------------------------
 
 
@@ -131,24 +126,6 @@ class MemoryOut(_Response):
     parent_id: str | None
 
 
-class MemtraceMemoryOut(_Response):
-    """A memory exactly as a plain Memtrace server sends it (no id; empty fields
-    omitted)."""
-
-    time: datetime
-    org_id: str
-    agent_id: str
-    session_id: str | None = None
-    memory_type: str
-    event_type: str
-    content: str
-    metadata: dict[str, Any] | None = None
-    tags: list[str] | None = None
-    dedup_key: str | None = None
-    importance: float | None = None
-    parent_id: str | None = None
-
-
 class MemoryBatchOut(_Response):
     memories: list[MemoryOut]
     count: int
@@ -161,17 +138,6 @@ class MemoryListOut(_Response):
     next_cursor: str | None = Field(
         default=None, description="pass as `after` to get the next page"
     )
-
-
-class MemtraceMemoryListOut(_Response):
-    memories: list[MemtraceMemoryOut]
-    count: int
-    has_more: bool
-
-
-class MemtraceMemoryBatchOut(_Response):
-    memories: list[MemtraceMemoryOut]
-    count: int
 
 
 class MemoryCountOut(_Response):
@@ -213,12 +179,6 @@ class SearchOut(_Response):
     query_time_ms: int
     has_more: bool
     next_cursor: str | None = None
-
-
-class MemtraceSearchOut(_Response):
-    results: list[MemtraceMemoryOut]
-    count: int
-    query_time_ms: int
 
 
 # --- agents ----------------------------------------------------------------------------
@@ -307,25 +267,8 @@ class SessionOut(_Response):
     workspace_id: str | None
 
 
-class MemtraceSessionOut(_Response):
-    id: str
-    org_id: str
-    agent_id: str
-    status: str
-    metadata: dict[str, Any] | None = None
-    created_at: datetime
-    updated_at: datetime
-    closed_at: datetime | None = None
-
-
 class SessionListOut(_Response):
     sessions: list[SessionOut]
-    count: int
-    has_more: bool
-
-
-class MemtraceSessionListOut(_Response):
-    sessions: list[MemtraceSessionOut]
     count: int
     has_more: bool
 
@@ -349,12 +292,6 @@ class ContextOut(_Response):
     truncated: bool
     omitted_count: int
     encoding: str
-
-
-class MemtraceContextOut(_Response):
-    session_id: str
-    context: str
-    memory_count: int
 
 
 # --- working memory --------------------------------------------------------------------

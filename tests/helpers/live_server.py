@@ -29,6 +29,7 @@ from types import TracebackType
 
 import httpx
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 PORT_ATTEMPTS = 5  # new ports tried when another process took the free one first
@@ -72,7 +73,8 @@ def create_api_key(db_url: str, name: str = "tests") -> str:
 
 
 class LiveServer:
-    """A running `memtui serve` subprocess; `stop()` it (or use `with`)."""
+    """A running `memtui serve` subprocess (or, with `plain_memtrace`, the plain
+    Memtrace stand-in of tests/helpers/plain_memtrace.py); `stop()` it (or use `with`)."""
 
     def __init__(
         self,
@@ -156,11 +158,17 @@ class LiveServer:
             env["MEMTUI_CLOCK_FILE"] = self.clock_file
         else:
             env.pop("MEMTUI_CLOCK_FILE", None)
+        # plain_memtrace: the stand-in for a plain Memtrace server (tests/helpers), run
+        # from the repository root so that `tests` is importable.
+        program = ["tests.helpers.plain_memtrace"] if self.plain_memtrace else ["memtui", "serve"]
+        if self.plain_memtrace:
+            env["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")])
+            )
         command = [
             sys.executable,
             "-m",
-            "memtui",
-            "serve",
+            *program,
             "--db",
             self.db_url,
             "--host",
@@ -168,8 +176,6 @@ class LiveServer:
             "--port",
             str(self.port),
         ]
-        if self.plain_memtrace:
-            command.append("--plain-memtrace")
         command.extend(self.extra_args)
         log = open(self._log_path, "ab")  # noqa: SIM115 - handed to the child process
         log_size = log.tell()

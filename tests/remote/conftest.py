@@ -76,7 +76,7 @@ def shared_remote(shared_server: Any) -> Iterator[HttpBackend]:
 
 @pytest.fixture(scope="module")
 def plain_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A stand-in for a plain Memtrace server (`memtui serve --plain-memtrace`)."""
+    """A stand-in for a plain Memtrace server (tests/helpers/plain_memtrace.py)."""
     from tests.helpers.live_server import start_live_server
 
     db_url = f"sqlite:///{tmp_path_factory.mktemp('plain') / 'plain.db'}"

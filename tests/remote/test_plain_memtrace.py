@@ -1,4 +1,4 @@
-"""Against a plain Memtrace server (`memtui serve --plain-memtrace`): capabilities
+"""Against a plain Memtrace server (tests/helpers/plain_memtrace.py): capabilities
 shrink to nothing beyond Memtrace, extension methods raise UnsupportedError politely,
 and everything Memtrace offers keeps working."""
 

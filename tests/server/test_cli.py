@@ -80,10 +80,15 @@ def test_first_start_prints_an_admin_key_once(tmp_path: Path) -> None:
         server.stop()
 
 
-def test_serve_help_hides_the_plain_memtrace_flag() -> None:
+def test_serve_has_no_plain_memtrace_mode() -> None:
+    """The plain Memtrace stand-in is a test helper (tests/helpers/plain_memtrace.py),
+    not a hidden mode of the product."""
     result = memtui("serve", "--help")
     assert result.returncode == 0
     assert "--port" in result.stdout and "plain-memtrace" not in result.stdout
+    refused = memtui("serve", "--plain-memtrace", "--port", "0")
+    assert refused.returncode == 2 and "--plain-memtrace" in refused.stderr
+    assert "Traceback" not in refused.stderr
 
 
 def test_live_server_helper_restart_keeps_port_and_data(start_server: Any) -> None:

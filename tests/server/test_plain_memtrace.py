@@ -1,4 +1,4 @@
-"""`memtui serve --plain-memtrace`: a stand-in for a real Memtrace server (no
+"""tests/helpers/plain_memtrace.py: a stand-in for a real Memtrace server (no
 extensions, Memtrace's own shapes), used to test clients' capability detection."""
 
 from __future__ import annotations

@@ -1,35 +1,14 @@
-"""The server's fast serialisers give exactly the domain's wire shapes."""
+"""The plain Memtrace stand-in (tests/helpers/plain_memtrace.py) shapes memories and
+sessions as Memtrace does. (memtui's own shape is Memory.to_json: tests/domain.)"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from memtui.domain.models import Memory, Session
-from memtui.server.routes import memory_json, memtrace_memory_json, memtrace_session_json
+from tests.helpers.plain_memtrace import memtrace_memory_json, memtrace_session_json
 
 AT = datetime(2026, 3, 14, 15, 9, 26, 123456, tzinfo=UTC)
-
-
-def test_memory_json_equals_to_json() -> None:
-    full = Memory(
-        id="mem_1",
-        time=AT,
-        agent_id="a",
-        content="c",
-        memory_type="decision",
-        event_type="error",
-        session_id="sess_1",
-        tags=["x"],
-        importance=0.5,
-        metadata={"k": [1, {"n": None}]},
-        parent_id="mem_0",
-        dedup_key="d",
-    )
-    bare = Memory(id="mem_2", time=AT, agent_id="a", content="c")
-    for memory in (full, bare):
-        assert memory_json(memory) == memory.to_json()
-        assert list(memory_json(memory)) == list(memory.to_json())
-    assert memory_json(full)["time"] == "2026-03-14T15:09:26.123456Z"
 
 
 def test_memtrace_shapes_drop_extensions_and_empty_fields() -> None:
