@@ -20,7 +20,7 @@ from memtui.domain.models import (
     NewSnapshot,
     SessionStatus,
 )
-from memtui.remote import HttpBackend
+from memtui.remote import HttpBackend, MemtraceClient, MemtuiClient
 
 UNSUPPORTED: list[tuple[str, str, Callable[[HttpBackend, str], Any]]] = [
     ("working_memory", "working memory", lambda b, s: b.list_working_memory(s)),
@@ -43,6 +43,19 @@ def test_capabilities_are_only_memtraces(plain_remote: HttpBackend) -> None:
     assert plain_remote.capabilities() == frozenset()
     assert plain_remote.is_plain_memtrace
     assert plain_remote.server_info.service != "memtui"
+
+
+def test_each_kind_of_server_gets_its_own_client(
+    plain_remote: HttpBackend, shared_remote: HttpBackend
+) -> None:
+    """One HttpBackend class, two clients over its one transport, chosen by GET /health."""
+    plain_client = plain_remote.client
+    assert type(plain_client) is MemtraceClient
+    assert plain_client._transport is plain_remote._transport
+    memtui_client = shared_remote.client
+    assert type(memtui_client) is MemtuiClient
+    assert memtui_client._transport is shared_remote._transport
+    assert shared_remote.client is memtui_client  # chosen once
 
 
 @pytest.mark.parametrize(("capability", "what", "call"), UNSUPPORTED)
