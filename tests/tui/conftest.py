@@ -206,12 +206,19 @@ async def wait_for_screen(pilot: Pilot[Any], screen_type: type) -> Any:
 async def _settle(pilot: Pilot[Any], rounds: int = 2, *, max_rounds: int = 20) -> None:
     """Wait for workers and the screen until `rounds` rounds in a row start no new
     worker (a result may start the next load: open → connect → list → panes)."""
-    from textual.worker import WorkerState
+    from textual.worker import WorkerCancelled, WorkerState
 
     app = pilot.app
     quiet = 0
     for _ in range(max_rounds):
-        await app.workers.wait_for_complete()
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:
+            # An exclusive load replaced by a newer one while waited for: not an error;
+            # the newer one is waited for in the next round.
+            quiet = 0
+            await pilot.pause()
+            continue
         await pilot.pause()
         busy = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
         quiet = 0 if busy else quiet + 1
