@@ -354,6 +354,8 @@ def create_plain_app(backend: Backend, *, key_store: KeyStore) -> FastAPI:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import socket
+
     import uvicorn
 
     from memtui.domain.clock import clock_from_environment
@@ -364,19 +366,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
+    # Bound here, as `memtui serve` does, and refused in its words, so that the live
+    # server helper can tell a port taken by another test process and try a new one.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        sock.close()
+        print(f"memtui: cannot listen on {args.host}:{args.port}: {exc.strerror}", flush=True)
+        return 2
     store = SqlStore(args.db, clock=clock_from_environment())
     key_store = store.key_store()
     app = create_plain_app(store, key_store=key_store)
     print(f"plain Memtrace stand-in: listening on http://{args.host}:{args.port}", flush=True)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: None)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", workers=1)
-    )
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", workers=1))
     threading.current_thread().name = "plain-memtrace"
-    server.run()
-    key_store.close()
-    store.close()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+        key_store.close()
+        store.close()
     return 0
 
 
