@@ -16,17 +16,20 @@ if TYPE_CHECKING:
 RECENT_SHOWN = 20
 
 
-def _json(briefing: Briefing, backend: Backend) -> dict[str, object]:
+def _json(briefing: Briefing, backend: Backend, total: int) -> dict[str, object]:
     from memtui.domain.views import session_view
 
     now = backend.now()
     data = briefing.to_json(now)
+    data["recent_activity_total"] = total
     data["active_sessions"] = [session_view(s, now) for s in briefing.active_sessions]
     data["expiring_soon"] = [session_view(s, now) for s in briefing.expiring_soon]
     return data
 
 
-def print_briefing(printer: Printer, briefing: Briefing, backend: Backend) -> None:
+def print_briefing(printer: Printer, briefing: Briefing, backend: Backend, total: int) -> None:
+    """`total`: the memories of the whole lookback window (the briefing lists the newest
+    50 at most)."""
     from memtui.domain.expiry import format_duration, format_time_left
 
     now = backend.now()
@@ -65,27 +68,33 @@ def print_briefing(printer: Printer, briefing: Briefing, backend: Backend) -> No
 
     recent = briefing.recent_activity
     printer.write("")
-    printer.write(f"Recent activity, last {lookback} ({len(recent)})")
-    for memory in recent[:RECENT_SHOWN]:
+    printer.write(f"Recent activity, last {lookback} ({total})")
+    shown = recent[:RECENT_SHOWN]
+    for memory in shown:
         printer.write(
             f"  {local_time(memory.time)}  {printer.line(memory.memory_type)}  "
             f"{printer.line(memory.content)}"
         )
-    if len(recent) > RECENT_SHOWN:
-        printer.write(f"  … {len(recent) - RECENT_SHOWN} more (--json shows all)")
+    if total > len(shown):
+        where = (
+            "--json shows all" if total == len(recent) else f"--json shows the newest {len(recent)}"
+        )
+        printer.write(f"  … {total - len(shown)} more ({where})")
 
 
 def run_briefing_command(args: argparse.Namespace) -> int:
     def work(backend: Backend, printer: Printer) -> int:
+        from memtui.domain.briefing import recent_activity_total
         from memtui.domain.timewindow import parse_duration
 
         lookback = parse_duration(args.lookback, field="--lookback")
         agent_id = backend.get_agent(args.agent).id if args.agent else None
         briefing = backend.briefing(agent_id=agent_id, lookback=lookback)
+        total = recent_activity_total(briefing, backend.count_memories)
         if args.json:
-            printer.json(_json(briefing, backend))
+            printer.json(_json(briefing, backend, total))
         else:
-            print_briefing(printer, briefing, backend)
+            print_briefing(printer, briefing, backend, total)
         return 0
 
     return run_command("briefing", args, work)

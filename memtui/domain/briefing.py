@@ -5,14 +5,25 @@ assemble the result here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from memtui.domain.expiry import EXPIRING_SOON
-from memtui.domain.models import Briefing, Memory, OpenThread, Session, Snapshot
+from memtui.domain.models import Briefing, Memory, MemoryQuery, OpenThread, Session, Snapshot
 
 RECENT_ACTIVITY_LIMIT = 50
 OPEN_THREADS_LIMIT = 100
+
+
+def recent_activity_total(briefing: Briefing, count: Callable[[MemoryQuery], int]) -> int:
+    """How many memories the briefing's lookback window holds. The briefing carries the
+    newest RECENT_ACTIVITY_LIMIT at most, so only a full list is counted again
+    (`count` is a backend's count_memories)."""
+    listed = len(briefing.recent_activity)
+    if listed < RECENT_ACTIVITY_LIMIT:
+        return listed
+    since = briefing.generated_at - briefing.lookback
+    return max(listed, count(MemoryQuery(agent_id=briefing.agent_id, since=since)))
 
 
 def open_threads(latest_snapshots: Iterable[Snapshot]) -> list[OpenThread]:

@@ -441,3 +441,30 @@ def test_every_command_against_a_server(server: LiveServer) -> None:
         memtui("memories", "sess_a", "--server", server.url, "--api-key", "mtk_wrong")
     )
     assert "mtk_wrong" not in wrong_key
+
+
+def test_briefing_counts_the_whole_window(sqlite_url: str) -> None:
+    """The briefing lists the newest 50 memories; the count and "… more" cover all 93
+    of the last 24 h, not the 50 listed."""
+    from memtui.domain.models import NewMemory
+    from memtui.store import SqlStore
+
+    store = SqlStore(sqlite_url)
+    try:
+        store.create_session("busy", session_id="sess_busy")
+        now = store.now()
+        store.add_memories(
+            [
+                NewMemory(
+                    "busy", f"step {i}", session_id="sess_busy", time=now - timedelta(minutes=i)
+                )
+                for i in range(93)
+            ]
+        )
+    finally:
+        store.close()
+    text = ok(memtui("briefing", "--db", sqlite_url))
+    assert "Recent activity, last 1d 0h (93)" in text
+    assert "… 73 more (--json shows the newest 50)" in text
+    data = json.loads(ok(memtui("briefing", "--json", "--db", sqlite_url)))
+    assert data["recent_activity_total"] == 93 and len(data["recent_activity"]) == 50

@@ -16,9 +16,10 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Static
 
+from memtui.domain.briefing import recent_activity_total
 from memtui.domain.errors import MemtuiError
 from memtui.domain.expiry import Urgency, format_time_left, urgency
-from memtui.domain.models import Briefing, Capability, MemoryQuery, Session
+from memtui.domain.models import Briefing, Capability, Session
 from memtui.tui.messages import StoreChanged
 from memtui.tui.stored_text import block, join, line, preview_text
 from memtui.tui.widgets.pane import SessionPane
@@ -194,12 +195,7 @@ Times are in your local time; the briefing follows new writes by itself.
                 self.deliver(self._show_unsupported)
                 return
             briefing = self.backend.briefing(agent_id=agent_id, lookback=LOOKBACK)
-            total = len(briefing.recent_activity)
-            if total >= RECENT_LIMIT:
-                # The briefing holds the newest 50 at most: count the whole window.
-                total = self.backend.count_memories(
-                    MemoryQuery(agent_id=agent_id, since=briefing.generated_at - LOOKBACK)
-                )
+            total = recent_activity_total(briefing, self.backend.count_memories)
         except MemtuiError as error:
             self.deliver(self._load_failed, generation, error)
             return
