@@ -202,8 +202,8 @@ _RUNNERS = {
     "close": "memtui.commands.lifecycle:run_close_command",
     "new": "memtui.commands.lifecycle:run_new_command",
     "mcp": "memtui.commands.mcp:run_mcp_command",
-    "serve": "memtui.server.cli:run_serve_command",
-    "keys": "memtui.server.cli:run_keys_command",
+    "serve": "memtui.commands.serve:run_serve_command",
+    "keys": "memtui.commands.keys:run_keys_command",
     None: "memtui.commands.tui:run_tui_command",
 }
 

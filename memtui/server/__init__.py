@@ -1,7 +1,7 @@
 """`memtui serve`: a Memtrace-v1-compatible HTTP server with memtui's extensions.
 
 `create_app(backend, key_store=..., clock=...)` builds the FastAPI app over any
-`memtui.backend.Backend`; `memtui.server.cli` runs it under uvicorn. FastAPI is imported
+`memtui.backend.Backend`; `memtui.commands.serve` runs it under uvicorn. FastAPI is imported
 only when the app is built, so `memtui keys` stays quick.
 """
 

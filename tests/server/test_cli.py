@@ -105,7 +105,7 @@ def test_live_server_helper_restart_keeps_port_and_data(start_server: Any) -> No
 def test_the_listening_socket_lets_asyncio_disable_nagle() -> None:
     import socket
 
-    from memtui.server.cli import _bind
+    from memtui.commands.serve import _bind
 
     sock = _bind("127.0.0.1", 0)
     try:
