@@ -11,7 +11,7 @@ when the last one has finished; every pane gets a `StoreChanged`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -30,10 +30,10 @@ from memtui.domain.errors import AuthError, BackendUnavailableError, MemtuiError
 from memtui.domain.models import Capability, Change, Session
 from memtui.domain.safe_text import visible_line, visible_text
 from memtui.tui.messages import SessionSelected, StoreChanged
+from memtui.tui.panes import PANES, PaneSpec
 from memtui.tui.widgets.pane import SessionPane
 from memtui.tui.widgets.session_list import SessionListPane
 from memtui.tui.widgets.status_bar import StatusBar
-from memtui.tui.widgets.timeline import TimelinePane
 from memtui.tui.workers import (
     deliver_from_thread,
     describe_unexpected,
@@ -48,34 +48,32 @@ if TYPE_CHECKING:
 
     from memtui.backend import Backend
     from memtui.connect import BackendTarget
+    from memtui.tui.services import AppServices
 
 HERE = Path(__file__).parent
-WIDGETS = HERE / "widgets"
 # Each widget module may keep its styles in a .tcss file beside it. The first screen's
 # are read at startup; a side pane's are read when its tab is first shown.
-CSS_FILES = [HERE / "app.tcss", WIDGETS / "session_list.tcss", WIDGETS / "timeline.tcss"]
+CSS_FILES = [
+    HERE / "app.tcss",
+    HERE / "widgets" / "session_list.tcss",
+    *(path for spec in PANES if spec.eager and (path := spec.css_path) is not None),
+]
 
-# (tab id, label, pane id, key)
-TABS: tuple[tuple[str, str, str, str], ...] = (
-    ("timeline", "Timeline", "timeline", "1"),
-    ("working-memory", "Working memory", "working-memory", "2"),
-    ("context", "Context", "context-preview", "3"),
-    ("snapshots", "Snapshots", "snapshots", "4"),
-    ("briefing", "Briefing", "briefing", "5"),
-)
 STACK_BELOW_COLUMNS = 160  # narrower terminals put the session list above the panes
 COMPACT_FOOTER_BELOW = 120  # columns: a compact footer without the palette's key
 FULL_REFRESH_EVERY = 3.0  # seconds, for backends without a change feed
 CACHED_ROWS_SHOWN = 60  # a screenful of sessions for the first frame (the store fills the rest)
 MAX_POLL_BACKOFF = 15.0
 
-APP_HELP = """\
+_TAB_KEYS = f"`{PANES[0].key}`…`{PANES[-1].key}`"
+_TAB_LABELS = " · ".join(spec.label for spec in PANES)
+APP_HELP = f"""\
 ## Everywhere
 | key | action |
 |---|---|
 | `tab` / `shift+tab` | move focus between the session list and the pane |
 | `escape` | leave an editor or input; again: back to the session list |
-| `1`…`5` | Timeline · Working memory · Context · Snapshots · Briefing (when not typing) |
+| {_TAB_KEYS} | {_TAB_LABELS} (when not typing) |
 | `j` `k` `g` `G` `home` `end` `pgup` `pgdn` | move in every list |
 | `ctrl+p` | command palette: every action, the theme |
 | `r` | reload everything from the store |
@@ -90,33 +88,6 @@ Changes written by other processes appear within about a second.
 """
 
 
-def _side_pane_factories() -> list[Callable[[], SessionPane]]:
-    """The side panes (working memory, context, snapshots, briefing), imported only
-    when their tab is first shown; each keeps its styles in the .tcss beside it."""
-
-    def working_memory() -> SessionPane:
-        from memtui.tui.widgets.working_memory import WorkingMemoryPane
-
-        return WorkingMemoryPane()
-
-    def context_preview() -> SessionPane:
-        from memtui.tui.widgets.context_preview import ContextPreviewPane
-
-        return ContextPreviewPane()
-
-    def snapshots() -> SessionPane:
-        from memtui.tui.widgets.snapshots import SnapshotsPane
-
-        return SnapshotsPane()
-
-    def briefing() -> SessionPane:
-        from memtui.tui.widgets.briefing import BriefingPane
-
-        return BriefingPane()
-
-    return [working_memory, context_preview, snapshots, briefing]
-
-
 class DeferredPane(Widget):
     """Holds a tab's place until the tab is first shown, then imports and mounts its
     pane. Startup (and every test that never opens the tab) pays neither for the
@@ -125,10 +96,9 @@ class DeferredPane(Widget):
 
     DEFAULT_CSS = "DeferredPane { height: 1fr; }"
 
-    def __init__(self, factory: Callable[[], SessionPane], css_file: Path) -> None:
+    def __init__(self, spec: PaneSpec) -> None:
         super().__init__()
-        self._factory = factory
-        self._css_file = css_file
+        self.spec = spec
         self.pane: SessionPane | None = None
         self._mounting: AwaitMount | None = None
 
@@ -139,8 +109,9 @@ class DeferredPane(Widget):
         if self.pane is None:
             if not is_alive(self):
                 return None
-            _add_app_css(self.app, self._css_file)
-            self.pane = self._factory()
+            if (css := self.spec.css_path) is not None:
+                _add_app_css(self.app, css)
+            self.pane = self.spec.create()
             self._mounting = self.mount(self.pane)
         if self._mounting is not None:
             await self._mounting
@@ -171,15 +142,10 @@ class SessionPanes(Widget):
     def compose(self) -> ComposeResult:
         if not self._ready:
             return
-        with TabbedContent(id="tabs", initial="tab-timeline"):
-            with TabPane("1 Timeline", id="tab-timeline"):
-                yield TimelinePane()
-            for (tab, label, pane_id, key), factory in zip(
-                TABS[1:], _side_pane_factories(), strict=True
-            ):
-                with TabPane(f"{key} {label}", id=f"tab-{tab}"):
-                    css = WIDGETS / f"{pane_id.replace('-', '_')}.tcss"
-                    yield DeferredPane(factory, css)
+        with TabbedContent(id="tabs", initial=PANES[0].tab_id):
+            for spec in PANES:
+                with TabPane(f"{spec.key} {spec.label}", id=spec.tab_id):
+                    yield spec.create() if spec.eager else DeferredPane(spec)
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._compose_tabs)
@@ -205,14 +171,14 @@ class MemtuiApp(App[None]):
         # The footer shows the first tab key as "1-5 Tabs"; the others work the same.
         *(
             Binding(
-                key,
-                f"show_tab('{tab}', True)",
-                "Tabs" if index == 0 else label,
+                spec.key,
+                f"show_tab('{spec.id}', True)",
+                "Tabs" if index == 0 else spec.label,
                 show=index == 0,
-                key_display=f"1-{len(TABS)}" if index == 0 else None,
-                id=f"tab-{tab}",
+                key_display=f"{PANES[0].key}-{PANES[-1].key}" if index == 0 else None,
+                id=spec.binding_id,
             )
-            for index, (tab, label, _pane, key) in enumerate(TABS)
+            for index, spec in enumerate(PANES)
         ),
     ]
 
@@ -261,6 +227,14 @@ class MemtuiApp(App[None]):
     @property
     def status_bar(self) -> StatusBar:
         return self.query_one(StatusBar)
+
+    @property
+    def services(self) -> AppServices:
+        """What panes may use, typed (`memtui.tui.services`)."""
+        return self
+
+    def has_capability(self, capability: str) -> bool:
+        return capability in self.capabilities
 
     def session_panes(self) -> list[SessionPane]:
         return list(self.query(SessionPane))
@@ -603,11 +577,15 @@ class MemtuiApp(App[None]):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help", "Help for the focused pane (F1)", self.action_help)
         yield SystemCommand("Reload", "Reload everything from the store (r)", self.action_refresh)
-        for tab, label, _pane, key in TABS:
+        for spec in PANES:
+            lacking = ""
+            # Known once connected; the pane itself explains what is missing.
+            if spec.capability and self.capabilities and not self.has_capability(spec.capability):
+                lacking = f"; this backend has no {spec.capability.replace('_', ' ')}"
             yield SystemCommand(
-                f"Go to: {label}",
-                f"Show the {label} pane ({key})",
-                lambda tab=tab: self.action_show_tab(tab, True),
+                f"Go to: {spec.label}",
+                f"Show the {spec.label} pane ({spec.key}){lacking}",
+                lambda tab=spec.id: self.action_show_tab(tab, True),
             )
         if screen is not self.screen_stack[0]:
             return

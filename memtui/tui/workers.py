@@ -22,6 +22,7 @@ from textual.css.query import NoMatches
 from textual.worker import Worker, get_current_worker
 
 from memtui.domain.errors import BackendUnavailableError, MemtuiError
+from memtui.tui.services import AppServices, app_services
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -121,10 +122,9 @@ def run_backend_call(
     exclusive newer call replaced it). Errors go to `on_error` if given, else to the
     app's `report_backend_error` (a toast plus the status line).
     """
-    app = node.app
-    refuse = getattr(app, "refuse_without_store", None)
-    if getattr(app, "backend", None) is None and refuse is not None:
-        refuse(action or "That")  # says that the store is not open, and why
+    app = app_services(node)
+    if app.backend is None:
+        app.refuse_without_store(action or "That")  # says that the store is not open, and why
         return None
 
     def deliver(callback: Callable[..., Any], *args: Any) -> None:
@@ -132,8 +132,10 @@ def run_backend_call(
 
     def run() -> None:
         worker = get_current_worker()
-        backend = app.backend  # type: ignore[attr-defined]
+        backend = app.backend
         try:
+            if backend is None:  # pragma: no cover - checked before the worker started
+                raise BackendUnavailableError("The store is not open.")
             result = work(backend)
         except MemtuiError as error:
             if not worker.is_cancelled:
@@ -146,9 +148,7 @@ def run_backend_call(
             return
         if worker.is_cancelled:
             return
-        mark_ok = getattr(app, "mark_backend_ok", None)
-        if mark_ok is not None:
-            deliver(mark_ok)
+        deliver(app.mark_backend_ok)
         if on_done is not None:
             deliver(on_done, result)
 
@@ -163,7 +163,7 @@ def run_backend_call(
 
 
 def _report(
-    app: Any,
+    app: AppServices,
     error: MemtuiError,
     action: str,
     on_error: Callable[[MemtuiError], Any] | None,
@@ -171,9 +171,4 @@ def _report(
     if on_error is not None:
         on_error(error)
         return
-    report = getattr(app, "report_backend_error", None)
-    if report is not None:
-        report(error, action=action)
-    else:
-        prefix = f"{action}: " if action else ""
-        app.notify(f"{prefix}{error}", severity="error", timeout=6)
+    app.report_backend_error(error, action=action)

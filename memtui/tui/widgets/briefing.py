@@ -182,7 +182,7 @@ Times are in your local time; the briefing follows new writes by itself.
         self.action_reload()
 
     def action_reload(self) -> None:
-        if getattr(self.app, "backend", None) is None:
+        if self.services.backend is None:
             return  # still connecting; the first selection loads it
         self._generation += 1
         self._update_scope_line(loading=True)

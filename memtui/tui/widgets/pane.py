@@ -9,8 +9,9 @@ from textual.app import SystemCommand
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from memtui.domain.errors import MemtuiError
+from memtui.domain.errors import BackendUnavailableError, MemtuiError
 from memtui.domain.models import Session
+from memtui.tui.services import AppServices, app_services
 from memtui.tui.workers import deliver_from_thread, when_alive
 
 if TYPE_CHECKING:
@@ -37,23 +38,34 @@ class SessionPane(Widget):
     session: reactive[Session | None] = reactive(None, always_update=True)
 
     @property
+    def services(self) -> AppServices:
+        """The app's backend, clock, capabilities and error reporting, typed."""
+        return app_services(self)
+
+    @property
     def backend(self) -> Backend:
-        return self.app.backend  # type: ignore[attr-defined, no-any-return]
+        """The open backend (from a worker; `run_backend_call` hands it over too)."""
+        backend = self.services.backend
+        if backend is None:
+            raise BackendUnavailableError("The store is not open.")
+        return backend
 
     @property
     def clock(self) -> Clock:
-        return self.app.clock  # type: ignore[attr-defined, no-any-return]
+        return self.services.clock
+
+    def has_capability(self, capability: str) -> bool:
+        return self.services.has_capability(capability)
 
     def _on_mount(self) -> None:
         # A pane mounted late (the app mounts hidden tabs after the first paint) picks up
         # the session already selected. Runs besides any subclass `on_mount`.
-        selected = getattr(self.app, "selected_session", None)
-        if selected is not None and self.session is None:
+        if self.services.selected_session is not None and self.session is None:
             self.call_after_refresh(self._adopt_selected_session)
 
     @when_alive
     def _adopt_selected_session(self) -> None:
-        selected = getattr(self.app, "selected_session", None)
+        selected = self.services.selected_session
         if selected is not None and self.session is None:
             self.session = selected
 
@@ -71,8 +83,7 @@ class SessionPane(Widget):
 
     def store_ready(self, action: str) -> bool:
         """False (after saying the store is not open, and why) when it is not."""
-        refuse = getattr(self.app, "refuse_without_store", None)
-        return refuse is None or not refuse(action)
+        return not self.services.refuse_without_store(action)
 
     def report_error(self, error: MemtuiError | Exception, *, action: str = "") -> None:
         """Show a failure as a toast: a clear message, never a traceback."""

@@ -35,6 +35,7 @@ from memtui.domain.models import Capability, Session, SessionStatus
 from memtui.domain.session_sort import DEFAULT_SORT, SORT_KEYS, sort_sessions
 from memtui.tui.messages import SessionSelected
 from memtui.tui.palette import theme_colors
+from memtui.tui.services import AppServices, app_services
 from memtui.tui.stored_text import block, cell
 from memtui.tui.widgets.list_table import ListTable
 from memtui.tui.workers import run_backend_call, when_alive
@@ -225,12 +226,17 @@ Enter applies it (as in every filter of memtui); escape returns to the list.
             self.app.notify(f"Could not save the sort order: {error}", severity="warning")
 
     @property
+    def services(self) -> AppServices:
+        """The app's backend, clock, capabilities and error reporting, typed."""
+        return app_services(self)
+
+    @property
     def table(self) -> SessionTable:
         return self.query_one(SessionTable)
 
     @property
     def now(self) -> datetime:
-        return self.app.clock()  # type: ignore[attr-defined, no-any-return]
+        return self.services.clock()
 
     @property
     def selected_session(self) -> Session | None:
@@ -240,7 +246,7 @@ Enter applies it (as in every filter of memtui); escape returns to the list.
 
     def reload(self) -> None:
         """Fetch every session in a worker, then update rows in place."""
-        cache_key = getattr(self.app, "cache_key", None)
+        cache_key = self.services.cache_key
 
         def fetch(backend: Backend) -> list[Session]:
             sessions = backend.list_sessions()
@@ -498,9 +504,7 @@ Enter applies it (as in every filter of memtui); escape returns to the list.
     @on(DataTable.RowSelected, "#session-table")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        open_timeline = getattr(self.app, "action_show_tab", None)
-        if open_timeline is not None:
-            open_timeline("timeline", focus=True)
+        self.services.action_show_tab("timeline", focus=True)
 
     def _post_selection(self, *, force_if_changed: bool = False) -> None:
         if self.from_cache:
@@ -540,8 +544,7 @@ Enter applies it (as in every filter of memtui); escape returns to the list.
     # --- actions ----------------------------------------------------------------------
 
     def _require(self, capability: str, what: str) -> bool:
-        capabilities = getattr(self.app, "capabilities", frozenset())
-        if capability in capabilities:
+        if self.services.has_capability(capability):
             return True
         self.app.notify(
             f"This backend cannot {what} (it has no {capability!s} support).",
@@ -551,8 +554,7 @@ Enter applies it (as in every filter of memtui); escape returns to the list.
         return False
 
     def _store_ready(self, action: str) -> bool:
-        refuse = getattr(self.app, "refuse_without_store", None)
-        return refuse is None or not refuse(action)
+        return not self.services.refuse_without_store(action)
 
     def _current(self, action: str) -> Session | None:
         # A store that is not open is said first: the rows may be a cached list.

@@ -44,6 +44,7 @@ from memtui.domain.safe_text import visible_line
 from memtui.domain.wording import plural
 from memtui.tui.messages import StoreChanged
 from memtui.tui.palette import theme_colors
+from memtui.tui.services import app_services
 from memtui.tui.stored_text import Part, block, join, line, preview_text
 from memtui.tui.timeline_source import DEFAULT_PAGE_SIZE, TimelineSource
 from memtui.tui.widgets.pane import SessionPane
@@ -240,7 +241,7 @@ class TimelineView(ScrollView, can_focus=True):
             base = base + self.get_component_rich_style("timeline--selected")
         time_style = base + Style(dim=True)
         local = ensure_utc(memory.time).astimezone()
-        today = ensure_utc(self.app.clock()).astimezone().date()  # type: ignore[attr-defined]
+        today = ensure_utc(app_services(self).clock()).astimezone().date()
         when = local.strftime("%H:%M:%S" if local.date() == today else "%m-%d %H:%M")
         badge_color = TYPE_COLORS.get(memory.memory_type, OTHER_TYPE_COLOR)
         is_error = memory.event_type == ERROR_EVENT_TYPE
@@ -319,9 +320,7 @@ class TimelineView(ScrollView, can_focus=True):
 
         def failed(error: MemtuiError) -> None:
             self._fetching = False
-            report = getattr(self.app, "report_backend_error", None)
-            if report:
-                report(error, action="Loading memories")
+            app_services(self).report_backend_error(error, action="Loading memories")
 
         run_backend_call(
             self,
@@ -621,8 +620,7 @@ Words search the content. Also:
     # --- actions ----------------------------------------------------------------------
 
     def _capable(self, capability: str, what: str) -> bool:
-        capabilities = getattr(self.app, "capabilities", frozenset())
-        if capability in capabilities:
+        if self.has_capability(capability):
             return True
         self.app.notify(
             f"This backend cannot {what}: it gives memories no stable id "
