@@ -17,6 +17,8 @@ from memtui import __version__
 from memtui.backend import Backend, KeyStore
 from memtui.domain.clock import Clock
 from memtui.server import schemas as s
+from memtui.server.dialects import DialectContext, dialects, health_entries
+from memtui.server.error_shapes import ErrorShapes
 from memtui.server.errors import install_error_handlers
 from memtui.server.events import DEFAULT_MAX_EVENT_STREAMS, ChangeHub, notify_url_for
 from memtui.server.guard import DEFAULT_MAX_BODY_BYTES, ApiGuard
@@ -93,8 +95,11 @@ def create_app(
         version=__version__,
         description=(
             "Memtrace v1 compatible API with memtui's extensions: expiry and extend, "
-            "working memory, commit, snapshots, briefing, memory edit/delete and live events. "
-            'Every error body is {"error": "..."}.'
+            "working memory, commit, snapshots, briefing, memory edit/delete and live events; "
+            "and the session APIs of Memanto (/api/v2), MemoryLayer (/v1) and AINative "
+            "ZeroMemory (/api/v1/public/memory/v2/session), tagged by dialect. "
+            'Every error body is {"error": "..."}, except MemoryLayer\'s '
+            "{error, message, details}."
         ),
         lifespan=lifespan,
         docs_url="/docs",
@@ -104,6 +109,8 @@ def create_app(
     app.state.stop_event = stop
     app.state.change_hub = hub
     ctx = ServerContext(backend=backend)
+    served = dialects()
+    dialect_list = health_entries(served)
 
     @app.get(
         "/health",
@@ -117,6 +124,7 @@ def create_app(
                 "service": "memtui",
                 "version": __version__,
                 "features": sorted(backend.capabilities()),
+                "dialects": dialect_list,
             }
         )
 
@@ -127,6 +135,18 @@ def create_app(
     api.include_router(extension_router(ctx))
     events_route(api, ctx, hub)
     app.include_router(api)
+    shapes = ErrorShapes()
+    dialect_ctx = DialectContext(server=ctx, key_store=key_store)
+    for dialect in served:
+        app.include_router(
+            dialect.router(dialect_ctx),
+            prefix=dialect.base_path,
+            tags=[dialect.tag],
+            dependencies=security,
+            responses=dialect.common_errors or COMMON_ERRORS,
+        )
+        if dialect.error_shaper is not None:
+            shapes.add(dialect.base_path, dialect.error_shaper)
     app.add_api_route(
         f"{API_PREFIX}/health",
         health,
@@ -136,14 +156,15 @@ def create_app(
         summary="Health (no key needed)",
     )
 
-    install_error_handlers(app)
+    install_error_handlers(app, shapes)
     app.add_middleware(
         ApiGuard,
         key_store=key_store,
         max_body_bytes=max_body_bytes,
         public_paths=public_paths,
-        protected_prefix=API_PREFIX,
+        protected_prefixes=(API_PREFIX, *(d.base_path for d in served)),
         on_write=None if add_listener is not None else hub.notify,
+        error_shapes=shapes,
     )
 
     def openapi() -> dict[str, Any]:

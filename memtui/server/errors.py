@@ -20,6 +20,7 @@ from memtui.domain.errors import (
     VersionConflictError,
 )
 from memtui.domain.safe_json import MAX_JSON_DEPTH, deep_json_path
+from memtui.server.error_shapes import ErrorShapes
 from memtui.server.responses import StoredDataJSONResponse
 
 log = logging.getLogger("memtui.server")
@@ -74,8 +75,17 @@ def parse_json_body(body: bytes) -> Any:
         ) from exc
 
 
-def error_response(status: int, message: str, **extra: Any) -> JSONResponse:
-    return StoredDataJSONResponse({"error": message, **extra}, status_code=status)
+def error_response(
+    status: int, message: str, *, shaped_for: Request | None = None, **extra: Any
+) -> JSONResponse:
+    """memtui's error body; with `shaped_for`, in the shape of the dialect whose base
+    path the request is under (see memtui.server.error_shapes)."""
+    body: dict[str, Any] = {"error": message, **extra}
+    if shaped_for is not None:
+        shapes = getattr(shaped_for.app.state, "error_shapes", None)
+        if shapes is not None:
+            body = shapes.shape(shaped_for.url.path, status, body)
+    return StoredDataJSONResponse(body, status_code=status)
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> tuple[str, str]:
@@ -144,7 +154,7 @@ def allowed_methods(app: FastAPI, request: Request) -> list[str]:
     return sorted(by_template[max(by_template, key=specificity)])
 
 
-def memtui_error_response(exc: MemtuiError) -> JSONResponse:
+def memtui_error_response(exc: MemtuiError, request: Request | None = None) -> JSONResponse:
     status = exc.http_status
     extra: dict[str, Any] = {}
     if isinstance(exc, InvalidInputError) and exc.field:
@@ -156,32 +166,37 @@ def memtui_error_response(exc: MemtuiError) -> JSONResponse:
     if isinstance(exc, BackendUnavailableError):
         # The full message (naming the store) goes to the server's log only.
         log.warning("backend unavailable: %s", exc.message)
-        response = error_response(status, exc.public, **extra)
+        response = error_response(status, exc.public, shaped_for=request, **extra)
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
-    return error_response(status, message, **extra)
+    return error_response(status, message, shaped_for=request, **extra)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, shapes: ErrorShapes | None = None) -> None:
+    """Every error as JSON; `shapes` gives a dialect's base path its own error shape."""
+    app.state.error_shapes = shapes or ErrorShapes()
+
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         message, field = describe_validation_error(list(exc.errors()))
         extra = {"field": field} if field else {}
-        return error_response(400, message, **extra)
+        return error_response(400, message, shaped_for=request, **extra)
 
     @app.exception_handler(MemtuiError)
-    async def _memtui(_request: Request, exc: MemtuiError) -> JSONResponse:
-        return memtui_error_response(exc)
+    async def _memtui(request: Request, exc: MemtuiError) -> JSONResponse:
+        return memtui_error_response(exc, request)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
             # FastAPI's own body parsing gave up on the nesting: say where and why.
-            return memtui_error_response(too_deep_error(request.scope.get(RAW_BODY_SCOPE_KEY, b"")))
+            return memtui_error_response(
+                too_deep_error(request.scope.get(RAW_BODY_SCOPE_KEY, b"")), request
+            )
         detail = exc.detail
         if not isinstance(detail, str) or detail in ("Not Found", "Method Not Allowed"):
             detail = STATUS_MESSAGES.get(exc.status_code, "error")
-        response = error_response(exc.status_code, detail)
+        response = error_response(exc.status_code, detail, shaped_for=request)
         if exc.headers:
             response.headers.update(exc.headers)
         if exc.status_code == 405:
@@ -191,5 +206,6 @@ def install_error_handlers(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(json.JSONDecodeError)
-    async def _json(_request: Request, exc: json.JSONDecodeError) -> JSONResponse:
-        return error_response(400, f"invalid JSON body: {exc.msg} at line {exc.lineno}")
+    async def _json(request: Request, exc: json.JSONDecodeError) -> JSONResponse:
+        message = f"invalid JSON body: {exc.msg} at line {exc.lineno}"
+        return error_response(400, message, shaped_for=request)

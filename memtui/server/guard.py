@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 
 from memtui.backend import KeyStore
+from memtui.server.error_shapes import ErrorShapes, under
 from memtui.server.errors import RAW_BODY_SCOPE_KEY, RETRY_AFTER_SECONDS
 
 log = logging.getLogger("memtui.server")
@@ -80,7 +81,10 @@ def _is_store_error(exc: BaseException) -> bool:
     return isinstance(exc, SQLAlchemyError | BackendUnavailableError)
 
 
-async def _send_store_error(send: Send, exc: BaseException, doing: str) -> None:
+ShapedSend = Callable[..., Awaitable[None]]  # (status, body, headers=()) -> None
+
+
+async def _send_store_error(send: ShapedSend, exc: BaseException, doing: str) -> None:
     """A JSON 503 with Retry-After for a store that failed; its full description (URL,
     driver's message) goes to the log only. Anything else is a logged generic 500."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -91,11 +95,11 @@ async def _send_store_error(send: Send, exc: BaseException, doing: str) -> None:
     error = to_memtui_error(exc, "the store") if isinstance(exc, SQLAlchemyError) else exc
     if not isinstance(error, BackendUnavailableError):
         log.error("store error while %s: %s", doing, error)
-        await _send_json(send, 500, {"error": "internal server error"})
+        await send(500, {"error": "internal server error"})
         return
     log.warning("store unavailable while %s: %s", doing, error.message)
     retry = (b"retry-after", str(RETRY_AFTER_SECONDS).encode())
-    await _send_json(send, 503, {"error": error.public}, (retry,))
+    await send(503, {"error": error.public}, (retry,))
 
 
 def _nul_in_url(scope: Scope) -> dict[str, Any] | None:
@@ -126,41 +130,46 @@ class ApiGuard:
         key_store: KeyStore,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         public_paths: frozenset[str] = frozenset(),
-        protected_prefix: str = "/api/v1",
+        protected_prefixes: tuple[str, ...] = ("/api/v1",),
         on_write: Callable[[], None] | None = None,
+        error_shapes: ErrorShapes | None = None,
     ) -> None:
         self.app = app
         self.key_store = key_store
         self.max_body_bytes = max_body_bytes
         self.public_paths = public_paths
-        self.protected_prefix = protected_prefix
+        # Memtrace v1 and every server dialect's base path need a key.
+        self.protected_prefixes = protected_prefixes
         self.on_write = on_write
+        self.error_shapes = error_shapes or ErrorShapes()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        if path.startswith(self.protected_prefix) and path not in self.public_paths:
+        shaped = self._sender(path, send)
+        protected = any(under(path, prefix) for prefix in self.protected_prefixes)
+        if protected and path not in self.public_paths:
             key = api_key_from_headers(scope.get("headers", ()))
             if not key:
-                await _send_json(send, 401, {"error": "missing API key"})
+                await shaped(401, {"error": "missing API key"})
                 return
             try:
                 key_id = self.key_store.verified_recently(key)
                 if key_id is None:
                     key_id = await anyio.to_thread.run_sync(self.key_store.verify, key)
             except Exception as exc:  # the key table is in the store: it may be down
-                await _send_store_error(send, exc, "verifying an API key")
+                await _send_store_error(shaped, exc, "verifying an API key")
                 return
             if key_id is None:
-                await _send_json(send, 401, {"error": "invalid API key"})
+                await shaped(401, {"error": "invalid API key"})
                 return
             scope.setdefault("state", {})["api_key_id"] = key_id
 
         bad_text = _nul_in_url(scope)
         if bad_text is not None:
-            await _send_json(send, 400, bad_text)
+            await shaped(400, bad_text)
             return
 
         if scope.get("method") in _BODY_METHODS:
@@ -169,11 +178,8 @@ class ApiGuard:
             except _ClientGone:
                 return  # nobody to answer
             except _BodyTooLarge:
-                await _send_json(
-                    send,
-                    413,
-                    {"error": f"request body larger than {self.max_body_bytes} bytes"},
-                )
+                too_large = f"request body larger than {self.max_body_bytes} bytes"
+                await shaped(413, {"error": too_large})
                 return
 
         started = False
@@ -190,13 +196,23 @@ class ApiGuard:
                 self.on_write()
         except Exception as exc:
             if not started and _is_store_error(exc):
-                await _send_store_error(send, exc, f"{scope.get('method')} {path}")
+                await _send_store_error(shaped, exc, f"{scope.get('method')} {path}")
                 return
             # Log server-side (the traceback holds no secrets: keys never reach routes'
             # locals, only their ids), answer with a generic message.
             log.exception("unhandled error in %s %s", scope.get("method"), path)
             if not started:
-                await _send_json(send, 500, {"error": "internal server error"})
+                await shaped(500, {"error": "internal server error"})
+
+    def _sender(self, path: str, send: Send) -> ShapedSend:
+        """Sends an error body in the shape of the dialect that `path` is under."""
+
+        async def shaped(
+            status: int, body: dict[str, Any], headers: tuple[tuple[bytes, bytes], ...] = ()
+        ) -> None:
+            await _send_json(send, status, self.error_shapes.shape(path, status, body), headers)
+
+        return shaped
 
     async def _buffered_body(self, scope: Scope, receive: Receive) -> Receive:
         """Reads the whole body (chunked or not) up to the limit, then replays it."""

@@ -60,11 +60,18 @@ class WorkingMemoryConflictBody(ErrorBody):
 # --- health ----------------------------------------------------------------------------
 
 
+class DialectOut(_Response):
+    name: str
+    system: str
+    base_path: str
+
+
 class HealthOut(_Response):
     status: str
     service: str
     version: str
     features: list[str]
+    dialects: list[DialectOut] = Field(description="the APIs served, each on its base path")
 
 
 # --- memories --------------------------------------------------------------------------

@@ -348,7 +348,7 @@ def create_plain_app(backend: Backend, *, key_store: KeyStore) -> FastAPI:
         key_store=key_store,
         max_body_bytes=DEFAULT_MAX_BODY_BYTES,
         public_paths=frozenset(),
-        protected_prefix=API_PREFIX,
+        protected_prefixes=(API_PREFIX,),
     )
     return app
 
