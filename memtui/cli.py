@@ -242,6 +242,12 @@ def build_parser() -> argparse.ArgumentParser:
     context.add_argument("--order", choices=["asc", "desc"], default="desc")
     context.add_argument("--encoding", choices=["cl100k_base", "o200k_base"], default="cl100k_base")
     context.add_argument("--copy", action="store_true", help="also copy it to the clipboard")
+    context.add_argument(
+        "--explain",
+        action="store_true",
+        help="why each memory is in or out, tokens per section, what a larger budget adds",
+    )
+    context.add_argument("--json", action="store_true", help="with --explain: print JSON")
 
     _add_pane_commands(commands.add)
     _add_mcp_command(commands.add)

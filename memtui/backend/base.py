@@ -24,7 +24,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memtui.domain import validation as check
 from memtui.domain.briefing import RECENT_ACTIVITY_LIMIT, assemble_briefing
@@ -55,6 +55,9 @@ from memtui.domain.models import (
     WorkingMemoryItem,
 )
 
+if TYPE_CHECKING:
+    from memtui.domain.context.explain import ContextExplanation
+
 # How a missing capability is named in a message ("... does not offer <text>").
 CAPABILITY_TEXT: dict[str, str] = {
     Capability.EXPIRY: "session expiry or extend",
@@ -67,6 +70,7 @@ CAPABILITY_TEXT: dict[str, str] = {
     Capability.SESSION_DELETE: "session deletion",
     Capability.EVENTS: "a live event stream",
     Capability.CONTEXT_BUDGET: "an exact context token budget",
+    Capability.CONTEXT_EXPLAIN: "context explanations",
 }
 
 _SCAN_PAGE = 1000  # rows per list_memories call when a built-in operation scans
@@ -344,6 +348,18 @@ class BackendBase(ABC):
 
     @abstractmethod
     def build_context(self, session_id: str, request: ContextRequest) -> ContextResult: ...
+
+    def explain_context(self, session_id: str, request: ContextRequest) -> ContextExplanation:
+        """Every memory of the session, in or out of the context, with the reason; built
+        on the core methods with the same engine build_context uses."""
+        from memtui.domain.context import explain_context, validate_context_request
+
+        self._require(Capability.CONTEXT_EXPLAIN)
+        self.get_session(session_id)  # an unknown session is reported first
+        known = self.list_memory_types(session_id=session_id)
+        window = validate_context_request(request, self.now(), known)
+        memories = list(self._scan_memories(MemoryQuery(session_id=session_id)))
+        return explain_context(session_id, memories, request, window)
 
     # --- change feed (optional) ----------------------------------------------------------
 

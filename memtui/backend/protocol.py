@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from memtui.domain.models import (
     DEFAULT_EXTEND,
@@ -38,6 +38,9 @@ from memtui.domain.models import (
     Snapshot,
     WorkingMemoryItem,
 )
+
+if TYPE_CHECKING:
+    from memtui.domain.context.explain import ContextExplanation
 
 
 class _Default:
@@ -228,6 +231,12 @@ class Backend(Protocol):
     def build_context(self, session_id: str, request: ContextRequest) -> ContextResult:
         """The LLM-ready markdown (memtui.domain.context). NotFoundError for an unknown
         session, InvalidInputError naming a bad since/until/type/encoding."""
+        ...
+
+    def explain_context(self, session_id: str, request: ContextRequest) -> ContextExplanation:
+        """Why each memory of the session is in the context `request` builds or not, the
+        tokens per section, and what a larger budget would take in
+        (memtui.domain.context.explain). Capability CONTEXT_EXPLAIN."""
         ...
 
     # --- change feed ---------------------------------------------------------------------

@@ -68,6 +68,14 @@ def _build(args: argparse.Namespace) -> ContextResult:
 
 
 def run_context_command(args: argparse.Namespace) -> int:
+    if getattr(args, "explain", False):
+        if args.copy:
+            return _fail("--copy copies the context itself: leave out --explain")
+        from memtui.commands.context_explain import run_explain
+
+        return run_explain(args)
+    if getattr(args, "json", False):
+        return _fail("--json goes with --explain (the context itself is markdown)")
     try:
         result = _build(args)
     except MemtuiError as exc:

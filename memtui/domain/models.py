@@ -528,6 +528,7 @@ class Capability(StrEnum):
     SESSION_DELETE = "session_delete"
     EVENTS = "events"  # change feed / SSE
     CONTEXT_BUDGET = "context_budget"  # exact max_tokens with token_count
+    CONTEXT_EXPLAIN = "context_explain"  # why each memory is in a context or not
 
 
 ALL_CAPABILITIES: frozenset[str] = frozenset(c.value for c in Capability)

@@ -62,6 +62,7 @@ _DELEGATED = (
     "latest_snapshot",
     "briefing",
     "build_context",
+    "explain_context",
     "latest_change_id",
     "changes_since",
 )

@@ -292,7 +292,7 @@ class MemtraceClient(BackendBase):
 
     # --- context -------------------------------------------------------------------------
 
-    def build_context(self, session_id: str, request: ContextRequest) -> ContextResult:
+    def _context_body(self, request: ContextRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
             "since": request.since,
             "until": request.until,
@@ -303,7 +303,10 @@ class MemtraceClient(BackendBase):
         }
         if self.sends_encoding:
             body["encoding"] = request.encoding
-        body = drop_none(body)
+        return drop_none(body)
+
+    def build_context(self, session_id: str, request: ContextRequest) -> ContextResult:
+        body = self._context_body(request)
         # Building context changes nothing: safe to retry like a GET.
         data = self._transport.request(
             "POST", f"/sessions/{segment(session_id)}/context", json=body, idempotent=True

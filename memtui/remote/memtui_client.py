@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -23,6 +23,7 @@ from memtui.domain.models import (
     Capability,
     Change,
     CommitResult,
+    ContextRequest,
     Memory,
     MemoryCursor,
     MemoryPage,
@@ -48,6 +49,10 @@ from memtui.remote.wire import (
 )
 
 MAX_PAGE = 1000  # the most rows the server returns per page
+
+
+if TYPE_CHECKING:
+    from memtui.domain.context.explain import ContextExplanation
 
 
 class MemtuiClient(MemtraceClient):
@@ -270,6 +275,21 @@ class MemtuiClient(MemtraceClient):
         self._require(Capability.BRIEFING)
         params = {"agent_id": agent_id, "lookback": f"{round(lookback.total_seconds())}s"}
         return Briefing.from_json(self._get("/briefing", params))
+
+    # --- context explanations ------------------------------------------------------------
+
+    def explain_context(self, session_id: str, request: ContextRequest) -> ContextExplanation:
+        from memtui.domain.context.explain import ContextExplanation
+
+        self._require(Capability.CONTEXT_EXPLAIN)
+        # Explaining changes nothing: safe to retry like a GET.
+        data = self._transport.request(
+            "POST",
+            f"/sessions/{segment(session_id)}/context/explain",
+            json=self._context_body(request),
+            idempotent=True,
+        )
+        return ContextExplanation.from_json(data)
 
     # --- change feed ---------------------------------------------------------------------
 

@@ -301,6 +301,52 @@ class ContextOut(_Response):
     encoding: str
 
 
+class SectionCostOut(_Response):
+    heading: str
+    memory_count: int
+    tokens: int
+
+
+class BudgetRaiseOut(_Response):
+    tokens: int
+    memories: int
+    max_tokens: int
+
+
+class CandidateOut(_Response):
+    id: str
+    time: datetime
+    memory_type: str
+    event_type: str
+    importance: float | None
+    content: str
+    included: bool
+    reason: str
+    detail: str
+    section: str | None
+    tokens: int | None
+    priority: int | None
+
+
+class ContextExplanationOut(_Response):
+    session_id: str
+    max_tokens: int | None
+    encoding: str
+    token_count: int
+    memory_count: int
+    candidate_count: int
+    omitted_count: int
+    header_tokens: int
+    sections: list[SectionCostOut]
+    next_raise: BudgetRaiseOut | None
+    all_raise: BudgetRaiseOut | None
+    since: datetime | None
+    until: datetime | None
+    include_types: list[str]
+    exclude_types: list[str]
+    candidates: list[CandidateOut]
+
+
 # --- working memory --------------------------------------------------------------------
 
 

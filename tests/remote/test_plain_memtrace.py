@@ -36,6 +36,11 @@ UNSUPPORTED: list[tuple[str, str, Callable[[HttpBackend, str], Any]]] = [
     ("memory_edit", "memory editing or deleting", lambda b, s: b.delete_memories(["x"])),
     ("events", "a live event stream", lambda b, s: b.latest_change_id()),
     ("events", "a live event stream", lambda b, s: b.changes_since(0)),
+    (
+        "context_explain",
+        "context explanations",
+        lambda b, s: b.explain_context(s, ContextRequest()),
+    ),
 ]
 
 

@@ -53,7 +53,15 @@ against a full count and the selection against a literal reference of the rule a
 """
 
 from memtui.domain.context.budget import MAX_CONSECUTIVE_MISSES
-from memtui.domain.context.engine import render_context
+from memtui.domain.context.engine import build_context_parts, render_context
+from memtui.domain.context.explain import (
+    BudgetRaise,
+    CandidateExplanation,
+    ContextExplanation,
+    Reason,
+    SectionCost,
+    explain_context,
+)
 from memtui.domain.context.rendering import (
     EMPTY_CONTENT,
     EMPTY_WINDOW_LINE,
@@ -75,6 +83,13 @@ from memtui.domain.context.selection import (
 )
 
 __all__ = [
+    "BudgetRaise",
+    "CandidateExplanation",
+    "ContextExplanation",
+    "Reason",
+    "SectionCost",
+    "build_context_parts",
+    "explain_context",
     "DEFAULT_IMPORTANCE",
     "EMPTY_CONTENT",
     "EMPTY_WINDOW_LINE",

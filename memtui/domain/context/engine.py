@@ -5,6 +5,7 @@ markdown (rendering)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import tiktoken
 
@@ -44,6 +45,22 @@ from memtui.domain.models import (
 from memtui.domain.tokens import get_encoding
 
 
+@dataclass(slots=True)
+class BuiltContext:
+    """A context with how it was chosen, for explaining it (`explain`): the sections as
+    shown (their entries carry each memory's id and priority position), and where the
+    budget pass stopped reading candidates, if it stopped early."""
+
+    result: ContextResult
+    sections: list[Section]
+    stop_position: int | None = None  # the first candidate never considered
+    stop_reason: str | None = None  # STOP_FULL or STOP_MISSES
+
+
+STOP_FULL = "full"  # fewer than MIN_BULLET_TOKENS tokens were left
+STOP_MISSES = "misses"  # MAX_CONSECUTIVE_MISSES memories in a row did not fit
+
+
 def render_context(
     session_id: str,
     memories: Sequence[ContextMemory],
@@ -51,6 +68,19 @@ def render_context(
     *,
     priority_ordered: bool = False,
 ) -> ContextResult:
+    """The markdown for `memories` (see `build_context_parts`)."""
+    return build_context_parts(
+        session_id, memories, request, priority_ordered=priority_ordered
+    ).result
+
+
+def build_context_parts(
+    session_id: str,
+    memories: Sequence[ContextMemory],
+    request: ContextRequest,
+    *,
+    priority_ordered: bool = False,
+) -> BuiltContext:
     """The markdown for `memories` (already filtered by window and types), within
     `request.max_tokens` counted with `request.encoding`.
 
@@ -86,8 +116,12 @@ def render_context(
     number_tokens = budget.number_tokens
     close_tokens = budget.close_tokens
     bare_newline_extra = budget.bare_newline_extra
+    stop_position: int | None = None
+    stop_reason: str | None = None
     for position, memory in candidates:
         if max_tokens - used < MIN_BULLET_TOKENS or misses >= MAX_CONSECUTIVE_MISSES:
+            stop_position = position
+            stop_reason = STOP_MISSES if misses >= MAX_CONSECUTIVE_MISSES else STOP_FULL
             break
         text = memory.content
         if LINE_BREAK.search(text) is not None:
@@ -157,7 +191,7 @@ def render_context(
         empty_line = EMPTY_WINDOW_LINE if total == 0 else NOTHING_FITS_LINE
         used = header_tokens + budget.count(empty_line + "\n")
         if used > max_tokens:
-            return ContextResult(
+            empty = ContextResult(
                 session_id=session_id,
                 context="",
                 memory_count=0,
@@ -167,8 +201,9 @@ def render_context(
                 omitted_count=total,
                 encoding=encoding.name,
             )
+            return BuiltContext(empty, [], stop_position, stop_reason)
     ordered_sections = [sections[key] for key in sorted(sections)]
-    return ContextResult(
+    result = ContextResult(
         session_id=session_id,
         context=render(session_id, ordered_sections, descending, empty_line),
         memory_count=included,
@@ -178,6 +213,7 @@ def render_context(
         omitted_count=omitted,
         encoding=encoding.name,
     )
+    return BuiltContext(result, ordered_sections, stop_position, stop_reason)
 
 
 def _render_unlimited(
@@ -186,7 +222,7 @@ def _render_unlimited(
     encoding: tiktoken.Encoding,
     descending: bool,
     total: int,
-) -> ContextResult:
+) -> BuiltContext:
     sections: dict[tuple[int, str], Section] = {}
     for position, memory in enumerate(memories):
         key = section_key(memory)
@@ -196,7 +232,7 @@ def _render_unlimited(
         section.entries.append(Entry(memory, position, f"- {bullet_text(memory.content)}\n"))
     ordered_sections = [sections[key] for key in sorted(sections)]
     context = render(session_id, ordered_sections, descending, EMPTY_WINDOW_LINE)
-    return ContextResult(
+    result = ContextResult(
         session_id=session_id,
         context=context,
         memory_count=total,
@@ -206,3 +242,4 @@ def _render_unlimited(
         omitted_count=0,
         encoding=encoding.name,
     )
+    return BuiltContext(result, ordered_sections)

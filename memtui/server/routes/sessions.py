@@ -110,23 +110,36 @@ def memtrace_routes(router: APIRouter, ctx: ServerContext) -> None:
         summary="LLM-ready markdown context (max_tokens honoured exactly)",
     )
     def session_context(session_id: SessionIdPath, body: s.ContextIn | None = None) -> Any:
-        body = body or s.ContextIn()
-        request = ContextRequest(
-            since=body.since or None,
-            until=body.until or None,
-            include_types=tuple(body.include_types or ()),
-            exclude_types=tuple(body.exclude_types or ()),
-            max_tokens=body.max_tokens or None,
-            order=body.order or "desc",
-            encoding=body.encoding or ContextRequest().encoding,
-        )
+        request = context_request(body)
         return ok(backend.build_context(session_id, request).to_json())
 
     return router
 
 
+def context_request(body: s.ContextIn | None) -> ContextRequest:
+    body = body or s.ContextIn()
+    return ContextRequest(
+        since=body.since or None,
+        until=body.until or None,
+        include_types=tuple(body.include_types or ()),
+        exclude_types=tuple(body.exclude_types or ()),
+        max_tokens=body.max_tokens or None,
+        order=body.order or "desc",
+        encoding=body.encoding or ContextRequest().encoding,
+    )
+
+
 def extension_routes(router: APIRouter, ctx: ServerContext) -> None:
     backend = ctx.backend
+
+    @router.post(
+        "/sessions/{session_id}/context/explain",
+        response_model=s.ContextExplanationOut,
+        responses={**NOT_FOUND},
+        summary="Why each memory of the session is in its context or not, and the tokens",
+    )
+    def explain_context(session_id: SessionIdPath, body: s.ContextIn | None = None) -> Any:
+        return ok(backend.explain_context(session_id, context_request(body)).to_json())
 
     @router.post(
         "/sessions/{session_id}/extend",
