@@ -162,7 +162,7 @@ def step_pages(args: argparse.Namespace) -> dict[str, Any]:
 
     from memtui.domain.models import MemoryCursor, MemoryQuery
     from memtui.store import SqlStore
-    from memtui.store.sql import memory_t
+    from memtui.store.rows import memory_t
 
     open_started = time.perf_counter()
     store = SqlStore(args.db)

@@ -249,7 +249,7 @@ class ChangeHub:
     def _listen(self) -> None:
         import psycopg
 
-        from memtui.store.sql import CHANGE_CHANNEL
+        from memtui.store.engine import CHANGE_CHANNEL
 
         assert self._notify_url is not None
         failures = 0

@@ -21,7 +21,8 @@ from datetime import datetime
 from sqlalchemy import and_, desc, select
 
 from memtui.domain.models import ChangeKind
-from memtui.store.sql import SESSION_COLUMNS, SqlStore, _session, _Tx, change_t, session_t
+from memtui.store.engine import Database, Tx
+from memtui.store.rows import SESSION_COLUMNS, change_t, session_from, session_t
 
 log = logging.getLogger("memtui.store.expiry")
 
@@ -29,15 +30,15 @@ DEFAULT_INTERVAL_SECONDS = 0.25
 
 
 class ExpiryWatcher:
-    def __init__(self, store: SqlStore, *, interval: float = DEFAULT_INTERVAL_SECONDS) -> None:
-        self.store = store
+    def __init__(self, db: Database, *, interval: float = DEFAULT_INTERVAL_SECONDS) -> None:
+        self.db = db
         self.interval = interval
         self._watermark: datetime | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def _initial_watermark(self) -> datetime:
-        def op(tx: _Tx) -> datetime:
+        def op(tx: Tx) -> datetime:
             last = tx.conn.execute(
                 select(change_t.c.at)
                 .where(change_t.c.kind == ChangeKind.SESSION_EXPIRED.value)
@@ -50,7 +51,7 @@ class ExpiryWatcher:
                 ).scalar()
             return last if last is not None else tx.now
 
-        return self.store._read(op)
+        return self.db.read(op)
 
     def emit_due(self) -> int:
         """Appends `session.expired` for every session that expired since the last
@@ -59,7 +60,7 @@ class ExpiryWatcher:
             self._watermark = self._initial_watermark()
         since = self._watermark
 
-        def due(tx: _Tx) -> list[object]:
+        def due(tx: Tx) -> list[object]:
             return list(
                 tx.conn.execute(
                     select(*SESSION_COLUMNS)
@@ -76,18 +77,18 @@ class ExpiryWatcher:
             )
 
         # A cheap read first: most ticks find nothing and must not take the write lock.
-        def peek(tx: _Tx) -> tuple[bool, datetime]:
+        def peek(tx: Tx) -> tuple[bool, datetime]:
             return bool(due(tx)), tx.now
 
-        found, now = self.store._read(peek)
+        found, now = self.db.read(peek)
         if not found:
             self._watermark = max(since, now)
             return 0
 
-        def op(tx: _Tx) -> tuple[int, datetime]:
+        def op(tx: Tx) -> tuple[int, datetime]:
             rows = due(tx)
             for row in rows:
-                session = _session(row)  # type: ignore[arg-type]
+                session = session_from(row)  # type: ignore[arg-type]
                 tx.emit(
                     ChangeKind.SESSION_EXPIRED,
                     session.id,
@@ -97,7 +98,7 @@ class ExpiryWatcher:
                 )
             return len(rows), max(since, tx.now)
 
-        count, self._watermark = self.store._write(op)
+        count, self._watermark = self.db.write(op)
         return count
 
     def _loop(self) -> None:

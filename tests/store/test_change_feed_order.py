@@ -45,14 +45,14 @@ def test_a_later_writer_cannot_commit_a_change_before_an_earlier_id(url: str) ->
         cursor = follower.latest_change_id()
 
         appended, release = threading.Event(), threading.Event()
-        original_append = writer_a._append_changes
+        original_append = writer_a._db._append_changes
 
         def append_then_wait(tx: Any) -> None:
             original_append(tx)  # A now holds its change id, uncommitted
             appended.set()
             release.wait(30)
 
-        writer_a._append_changes = append_then_wait  # type: ignore[method-assign]
+        writer_a._db._append_changes = append_then_wait  # type: ignore[method-assign]
         a_done: list[Any] = []
         b_done: list[Any] = []
         thread_a = threading.Thread(

@@ -24,8 +24,8 @@ from memtui.domain.context import ContextWindow, render_context, sort_by_priorit
 from memtui.domain.errors import InvalidInputError, NotFoundError
 from memtui.domain.models import ContextRequest, MemoryQuery, NewMemory
 from memtui.store import SqlStore
-from memtui.store import sql as sql_module
-from memtui.store.sql import _PriorityRows
+from memtui.store.repos import context as context_module
+from memtui.store.repos.context import _PriorityRows
 from tests.helpers.insertion_order import with_insertion_order
 
 NOW = datetime(2026, 3, 14, 15, 0, tzinfo=UTC)
@@ -140,7 +140,7 @@ def test_a_big_budget_reads_further_and_still_stops(
             super().__init__(*args, **kwargs)
             readers.append(self)
 
-    monkeypatch.setattr(sql_module, "_PriorityRows", Recorded)
+    monkeypatch.setattr(context_module, "_PriorityRows", Recorded)
 
     @event.listens_for(store.engine, "before_cursor_execute")
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:

@@ -14,7 +14,7 @@ import pytest
 from memtui.domain.errors import BackendUnavailableError
 from memtui.domain.models import NewMemory
 from memtui.store import SqlStore
-from memtui.store import sql as store_sql
+from memtui.store import engine as store_engine
 
 
 def hold_write_lock(path: Path) -> sqlite3.Connection:
@@ -27,7 +27,7 @@ def hold_write_lock(path: Path) -> sqlite3.Connection:
 def test_a_lock_longer_than_the_busy_timeout_is_retried(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_sql, "BUSY_TIMEOUT_MS", 100)  # SQLite gives up after 0.1 s
+    monkeypatch.setattr(store_engine, "BUSY_TIMEOUT_MS", 100)  # SQLite gives up after 0.1 s
     path = tmp_path / "locked.db"
     store = SqlStore(f"sqlite:///{path}")
     try:
@@ -50,8 +50,8 @@ def test_a_lock_longer_than_the_busy_timeout_is_retried(
 def test_a_lock_that_never_ends_gives_a_clear_error_and_writes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_sql, "BUSY_TIMEOUT_MS", 100)
-    monkeypatch.setattr(store_sql, "LOCK_RETRY_SECONDS", 0.5)
+    monkeypatch.setattr(store_engine, "BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(store_engine, "LOCK_RETRY_SECONDS", 0.5)
     path = tmp_path / "locked.db"
     store = SqlStore(f"sqlite:///{path}")
     holder = hold_write_lock(path)
