@@ -188,6 +188,23 @@ def _add_mcp_command(add: AddCommand) -> None:
     )
 
 
+def _add_history_commands(add: AddCommand) -> None:
+    history = add(
+        "history",
+        help="the revisions of a memory, session, working-memory key or snapshot",
+        description="Every create, update and delete of one object, oldest first: when, "
+        "by whom (cli, tui, mcp:<client>, or the API key's name), and what changed.",
+    )
+    which = history.add_mutually_exclusive_group(required=True)
+    which.add_argument("--memory", metavar="ID", help="a memory's history")
+    which.add_argument("--session", metavar="ID", help="a session's history")
+    which.add_argument(
+        "--key", nargs=2, metavar=("SESSION", "KEY"), help="a working-memory key's history"
+    )
+    which.add_argument("--snapshot", metavar="ID", help="a snapshot's history")
+    _json_option(history)
+
+
 # command -> "module:function", imported only when that command runs
 _RUNNERS = {
     "demo": "memtui.commands.demo:run_demo_command",
@@ -204,6 +221,7 @@ _RUNNERS = {
     "mcp": "memtui.commands.mcp:run_mcp_command",
     "serve": "memtui.commands.serve:run_serve_command",
     "keys": "memtui.commands.keys:run_keys_command",
+    "history": "memtui.commands.history:run_history_command",
     None: "memtui.commands.tui:run_tui_command",
 }
 
@@ -250,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     context.add_argument("--json", action="store_true", help="with --explain: print JSON")
 
     _add_pane_commands(commands.add)
+    _add_history_commands(commands.add)
     _add_mcp_command(commands.add)
 
     serve = commands.add("serve", help="run the Memtrace-compatible HTTP server on a local store")

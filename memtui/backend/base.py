@@ -57,6 +57,7 @@ from memtui.domain.models import (
 
 if TYPE_CHECKING:
     from memtui.domain.context.explain import ContextExplanation
+    from memtui.domain.history import HistoryTarget, Revision
 
 # How a missing capability is named in a message ("... does not offer <text>").
 CAPABILITY_TEXT: dict[str, str] = {
@@ -71,6 +72,7 @@ CAPABILITY_TEXT: dict[str, str] = {
     Capability.EVENTS: "a live event stream",
     Capability.CONTEXT_BUDGET: "an exact context token budget",
     Capability.CONTEXT_EXPLAIN: "context explanations",
+    Capability.HISTORY: "history",
 }
 
 _SCAN_PAGE = 1000  # rows per list_memories call when a built-in operation scans
@@ -360,6 +362,11 @@ class BackendBase(ABC):
         window = validate_context_request(request, self.now(), known)
         memories = list(self._scan_memories(MemoryQuery(session_id=session_id)))
         return explain_context(session_id, memories, request, window)
+
+    # --- history (optional) -------------------------------------------------------------
+
+    def history(self, target: HistoryTarget) -> list[Revision]:
+        raise self._unsupported(Capability.HISTORY)
 
     # --- change feed (optional) ----------------------------------------------------------
 

@@ -41,6 +41,7 @@ from memtui.domain.models import (
 
 if TYPE_CHECKING:
     from memtui.domain.context.explain import ContextExplanation
+    from memtui.domain.history import HistoryTarget, Revision
 
 
 class _Default:
@@ -237,6 +238,15 @@ class Backend(Protocol):
         """Why each memory of the session is in the context `request` builds or not, the
         tokens per section, and what a larger budget would take in
         (memtui.domain.context.explain). Capability CONTEXT_EXPLAIN."""
+        ...
+
+    # --- history -----------------------------------------------------------------------
+
+    def history(self, target: HistoryTarget) -> list[Revision]:
+        """The revisions of a memory, a session, a working-memory key or a snapshot,
+        oldest first: time, actor, action, the object before and after
+        (memtui.domain.history). An object with no history is an empty list, not an
+        error (it may be older than the retention). Capability HISTORY."""
         ...
 
     # --- change feed ---------------------------------------------------------------------

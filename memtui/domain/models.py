@@ -511,6 +511,7 @@ class Change(_JsonModel):
     agent_id: str | None = None
     session_id: str | None = None
     data: dict[str, JSONValue] | None = None  # the object, as to_json() gives it
+    actor: str | None = None  # who made it (memtui.domain.actor); None before schema 5
 
     _datetime_fields = ("at",)
 
@@ -529,6 +530,7 @@ class Capability(StrEnum):
     EVENTS = "events"  # change feed / SSE
     CONTEXT_BUDGET = "context_budget"  # exact max_tokens with token_count
     CONTEXT_EXPLAIN = "context_explain"  # why each memory is in a context or not
+    HISTORY = "history"  # revisions of memories, keys, sessions, snapshots
 
 
 ALL_CAPABILITIES: frozenset[str] = frozenset(c.value for c in Capability)

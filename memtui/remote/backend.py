@@ -63,6 +63,7 @@ _DELEGATED = (
     "briefing",
     "build_context",
     "explain_context",
+    "history",
     "latest_change_id",
     "changes_since",
 )

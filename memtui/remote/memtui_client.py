@@ -53,6 +53,7 @@ MAX_PAGE = 1000  # the most rows the server returns per page
 
 if TYPE_CHECKING:
     from memtui.domain.context.explain import ContextExplanation
+    from memtui.domain.history import HistoryTarget, Revision
 
 
 class MemtuiClient(MemtraceClient):
@@ -290,6 +291,20 @@ class MemtuiClient(MemtraceClient):
             idempotent=True,
         )
         return ContextExplanation.from_json(data)
+
+    # --- history -----------------------------------------------------------------------
+
+    def history(self, target: HistoryTarget) -> list[Revision]:
+        from memtui.domain.history import Entity, Revision
+
+        self._require(Capability.HISTORY)
+        target.check()
+        if target.entity == Entity.WORKING_MEMORY:
+            params = {"session": target.session_id, "key": target.id}
+        else:
+            params = {target.entity: target.id}
+        data = self._get("/history", params)
+        return [Revision.from_json(item) for item in data.get("revisions") or []]
 
     # --- change feed ---------------------------------------------------------------------
 

@@ -347,6 +347,23 @@ class ContextExplanationOut(_Response):
     candidates: list[CandidateOut]
 
 
+class RevisionOut(_Response):
+    change_id: int
+    at: datetime
+    actor: str | None
+    entity: str
+    entity_id: str
+    action: str
+    session_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class HistoryOut(_Response):
+    revisions: list[RevisionOut]
+    count: int
+
+
 # --- working memory --------------------------------------------------------------------
 
 

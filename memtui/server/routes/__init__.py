@@ -18,6 +18,7 @@ from fastapi import APIRouter
 from memtui.server.routes import (
     agents,
     changes,
+    history,
     memories,
     sessions,
     snapshots,
@@ -42,6 +43,7 @@ def extension_router(ctx: ServerContext) -> APIRouter:
     snapshots.extension_routes(router, ctx)
     memories.extension_routes(router, ctx)
     changes.extension_routes(router, ctx)
+    history.extension_routes(router, ctx)
     return router
 
 
