@@ -532,6 +532,11 @@ class MemtuiApp(App[None]):
         if focus:
             self.call_after_refresh(_focus_first, pane)
 
+    def show_memory_in_timeline(self, memory_id: str) -> None:
+        """The timeline tab, its cursor on `memory_id` (from the context's explain view)."""
+        self.action_show_tab("timeline")
+        self.query_one(TimelinePane).reveal(memory_id)
+
     def focused_pane(self) -> Widget:
         node = self.focused
         while node is not None:

@@ -30,6 +30,7 @@ from textual.widgets import (
     TextArea,
 )
 
+from memtui.domain.context.explain import ContextExplanation
 from memtui.domain.errors import InvalidInputError, MemtuiError
 from memtui.domain.models import (
     DEFAULT_ENCODING,
@@ -45,6 +46,7 @@ from memtui.tui.messages import StoreChanged
 from memtui.tui.screens.confirm import ConfirmScreen
 from memtui.tui.screens.prompt import PromptScreen
 from memtui.tui.stored_text import block, line
+from memtui.tui.widgets.context_explain import ContextExplainView
 from memtui.tui.widgets.pane import SessionPane
 from memtui.tui.workers import when_alive
 
@@ -61,7 +63,7 @@ _FIELD_INPUTS = {
     "memory_types": "#cp-include",
     "exclude_types": "#cp-exclude",
 }
-_LETTER_ACTIONS = frozenset({"copy", "toggle_view", "save_to_file"})
+_LETTER_ACTIONS = frozenset({"copy", "toggle_view", "save_to_file", "toggle_explain"})
 
 
 def split_types(text: str) -> tuple[str, ...]:
@@ -122,6 +124,8 @@ grouped by memory type, ready to paste into an LLM prompt.
 | c | copy the context to the clipboard |
 | s | save the context to a file |
 | v | switch between rendered markdown and raw text |
+| x | explain: tokens per section, what was left out and why |
+| enter | (in explain) show the memory left out in the timeline |
 
 **Filters** update the preview as you type (after a short pause):
 
@@ -135,6 +139,11 @@ grouped by memory type, ready to paste into an LLM prompt.
 The **gauge** shows the tokens used against the budget and how many memories were
 left out; the most important, then the most recent, memories are kept.
 
+**Explain** (x) shows a bar of the tokens each section costs, the budget raise that
+would take in the next memories, and every memory left out with its reason: before or
+after the window, its type excluded or not included, did not fit the budget, or not
+reached (the budget was full). Enter on one shows it in the timeline.
+
 **Copy** uses the terminal (OSC 52, which works over SSH) and, where one exists, the
 system clipboard too. The toast says which.
 """
@@ -143,6 +152,7 @@ system clipboard too. The toast says which.
         Binding("c", "copy", "Copy", id="context_preview.copy"),
         Binding("s", "save_to_file", "Save to file", id="context_preview.save"),
         Binding("v", "toggle_view", "Raw/rendered", id="context_preview.toggle_view"),
+        Binding("x", "toggle_explain", "Explain", id="context_preview.explain"),
         Binding("escape", "focus_preview", "Back to preview", id="context_preview.focus_preview"),
     ]
 
@@ -155,6 +165,8 @@ system clipboard too. The toast says which.
         self._rendered = True
         self._markdown_text: str | None = None  # what the Markdown widget shows
         self._budget_supported = True
+        self._explaining = False
+        self._explain_supported: bool | None = None  # None: not known yet
 
     # --- layout ------------------------------------------------------------------------
 
@@ -171,6 +183,7 @@ system clipboard too. The toast says which.
                     yield TextArea(
                         "", read_only=True, soft_wrap=True, id="cp-raw", show_cursor=True
                     )
+                    yield ContextExplainView(id="cp-explain")
                 with Vertical(id="cp-top"):
                     with Grid(id="cp-controls"):
                         yield Label("since", classes="cp-label")
@@ -314,8 +327,11 @@ system clipboard too. The toast says which.
 
     @work(thread=True, exclusive=True, group="context-build", exit_on_error=False)
     def _build_worker(self, session_id: str, request: ContextRequest, generation: int) -> None:
+        explanation: ContextExplanation | None = None
         try:
             result = self.backend.build_context(session_id, request)
+            if self._explaining and Capability.CONTEXT_EXPLAIN in self.backend.capabilities():
+                explanation = self.backend.explain_context(session_id, request)
         except MemtuiError as error:
             self.deliver(self._build_failed, session_id, generation, error)
             return
@@ -324,6 +340,8 @@ system clipboard too. The toast says which.
             self.deliver(self._build_failed, session_id, generation, wrapped)
             return
         self.deliver(self._show_result, session_id, generation, result)
+        if self._explaining:
+            self.deliver(self._show_explanation, session_id, generation, explanation)
 
     def _is_current(self, session_id: str, generation: int) -> bool:
         return session_id == self._session_id and generation == self._generation
@@ -366,6 +384,33 @@ system clipboard too. The toast says which.
             raw.scroll_to(y=scroll_y, animate=False)
             if self._rendered:
                 self._update_markdown()
+
+    def _show_explanation(
+        self, session_id: str, generation: int, explanation: ContextExplanation | None
+    ) -> None:
+        if not self._is_current(session_id, generation):
+            return
+        view = self.query_one("#cp-explain", ContextExplainView)
+        if explanation is None:
+            self._explain_supported = False
+            view.show_message(
+                f"{self.backend.describe()} cannot explain its context "
+                "(it has no context explanations); the preview above is still exact."
+            )
+            return
+        self._explain_supported = True
+        view.show(explanation)
+
+    @property
+    def explanation(self) -> ContextExplanation | None:
+        """The explanation shown (None unless the explain view is on and built)."""
+        if not self._explaining:
+            return None
+        return self.query_one("#cp-explain", ContextExplainView).explanation
+
+    @property
+    def showing_explain(self) -> bool:
+        return self._explaining
 
     def _update_gauge(self, result: ContextResult) -> None:
         gauge = self.query_one("#cp-gauge", ProgressBar)
@@ -443,7 +488,9 @@ system clipboard too. The toast says which.
 
     def action_focus_preview(self) -> None:
         target: Widget
-        if self._rendered:
+        if self._explaining:
+            target = self.query_one("#cx-omitted")
+        elif self._rendered:
             target = self.query_one("#cp-rendered-scroll", VerticalScroll)
         else:
             target = self.query_one("#cp-raw", TextArea)
@@ -452,12 +499,34 @@ system clipboard too. The toast says which.
         target.focus()
 
     def action_toggle_view(self) -> None:
-        self._rendered = not self._rendered
+        if self._explaining:
+            self._explaining = False
+        else:
+            self._rendered = not self._rendered
+        self._show_view()
+
+    def _show_view(self) -> None:
         view = self.query_one("#cp-view", ContentSwitcher)
-        view.current = "cp-rendered-scroll" if self._rendered else "cp-raw"
-        if self._rendered:
-            self._update_markdown()
+        if self._explaining:
+            view.current = "cp-explain"
+        else:
+            view.current = "cp-rendered-scroll" if self._rendered else "cp-raw"
+            if self._rendered:
+                self._update_markdown()
         self.action_focus_preview()
+
+    def action_toggle_explain(self) -> None:
+        self._explaining = not self._explaining
+        self._show_view()
+        if self._explaining:
+            self._build_now()
+
+    @on(ContextExplainView.ShowMemory)
+    def _show_memory(self, event: ContextExplainView.ShowMemory) -> None:
+        event.stop()
+        show = getattr(self.app, "show_memory_in_timeline", None)
+        if show is not None:
+            show(event.memory_id)
 
     @property
     def showing_rendered(self) -> bool:
@@ -568,6 +637,11 @@ system clipboard too. The toast says which.
             ),
             SystemCommand(
                 "Context: save to file", "Write the context to a file (s)", self.action_save_to_file
+            ),
+            SystemCommand(
+                "Context: explain",
+                "Tokens per section, what was left out and why (x)",
+                self.action_toggle_explain,
             ),
             SystemCommand(
                 "Context: toggle raw / rendered",

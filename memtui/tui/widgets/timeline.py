@@ -589,6 +589,44 @@ Words search the content. Also:
     def _cursor_moved(self, event: TimelineView.CursorMoved) -> None:
         event.stop()
 
+    def reveal(self, memory_id: str) -> None:
+        """Move the cursor to a memory of the loaded timeline (from the context's
+        explain view). Its place is counted (memories up to its time), the pages
+        around it are read, and the cursor lands on it; a memory the filter hides is
+        said so."""
+        view = self.view
+        source = view.source
+        query = self.loaded_query
+        if source is None or query is None:
+            self.notify("The timeline is still loading; try again.", severity="warning")
+            return
+
+        def locate(backend: Backend) -> int | None:
+            memory = backend.get_memory(memory_id)
+            until = memory.time if query.until is None else min(query.until, memory.time)
+            upto = backend.count_memories(replace(query, until=until))
+            page = source.page_of(max(upto - 1, 0))
+            source.load_pages(backend, [p for p in (page - 1, page, page + 1) if p >= 0])
+            return source.find(memory_id)
+
+        def located(index: int | None) -> None:
+            if view.source is not source:
+                return  # reloaded meanwhile
+            if index is None:
+                self.notify(
+                    "That memory is not in the timeline as filtered; clear the filter (/).",
+                    severity="warning",
+                )
+                return
+            view.set_cursor(index)
+            view.scroll_to_cursor()
+            view.refresh()
+            view.focus()
+
+        self.call_backend(
+            locate, on_done=located, action="Finding the memory", group="timeline-reveal"
+        )
+
     # --- filter -----------------------------------------------------------------------
 
     def action_filter(self) -> None:
