@@ -204,6 +204,26 @@ def _add_history_commands(add: AddCommand) -> None:
     which.add_argument("--snapshot", metavar="ID", help="a snapshot's history")
     _json_option(history)
 
+    trash = add(
+        "trash",
+        help="deleted memories, sessions and keys (restore them with memtui restore)",
+        description="List the trash, newest first, or purge from it for good.",
+    )
+    purge = trash.add_mutually_exclusive_group()
+    purge.add_argument(
+        "--purge", nargs="+", metavar="ID", help="purge these items (number or deleted id)"
+    )
+    purge.add_argument("--purge-all", action="store_true", help="empty the whole trash")
+    _json_option(trash)
+
+    restore = add(
+        "restore",
+        help="put a deleted memory, session or key back as it was",
+        description="ID: a trash item's number, a memory or session id, or SESSION/KEY.",
+    )
+    restore.add_argument("item", metavar="ID")
+    _json_option(restore)
+
 
 # command -> "module:function", imported only when that command runs
 _RUNNERS = {
@@ -222,6 +242,8 @@ _RUNNERS = {
     "serve": "memtui.commands.serve:run_serve_command",
     "keys": "memtui.commands.keys:run_keys_command",
     "history": "memtui.commands.history:run_history_command",
+    "trash": "memtui.commands.trash:run_trash_command",
+    "restore": "memtui.commands.trash:run_restore_command",
     None: "memtui.commands.tui:run_tui_command",
 }
 

@@ -57,7 +57,7 @@ from memtui.domain.models import (
 
 if TYPE_CHECKING:
     from memtui.domain.context.explain import ContextExplanation
-    from memtui.domain.history import HistoryTarget, Revision
+    from memtui.domain.history import HistoryTarget, Revision, TrashItem
 
 # How a missing capability is named in a message ("... does not offer <text>").
 CAPABILITY_TEXT: dict[str, str] = {
@@ -73,6 +73,7 @@ CAPABILITY_TEXT: dict[str, str] = {
     Capability.CONTEXT_BUDGET: "an exact context token budget",
     Capability.CONTEXT_EXPLAIN: "context explanations",
     Capability.HISTORY: "history",
+    Capability.TRASH: "a trash (restoring deleted things)",
 }
 
 _SCAN_PAGE = 1000  # rows per list_memories call when a built-in operation scans
@@ -367,6 +368,17 @@ class BackendBase(ABC):
 
     def history(self, target: HistoryTarget) -> list[Revision]:
         raise self._unsupported(Capability.HISTORY)
+
+    # --- trash (optional) ----------------------------------------------------------------
+
+    def list_trash(self) -> list[TrashItem]:
+        raise self._unsupported(Capability.TRASH)
+
+    def restore_from_trash(self, item_id: int) -> TrashItem:
+        raise self._unsupported(Capability.TRASH)
+
+    def purge_trash(self, item_ids: Sequence[int] | None = None) -> int:
+        raise self._unsupported(Capability.TRASH)
 
     # --- change feed (optional) ----------------------------------------------------------
 

@@ -41,7 +41,7 @@ from memtui.domain.models import (
 
 if TYPE_CHECKING:
     from memtui.domain.context.explain import ContextExplanation
-    from memtui.domain.history import HistoryTarget, Revision
+    from memtui.domain.history import HistoryTarget, Revision, TrashItem
 
 
 class _Default:
@@ -247,6 +247,24 @@ class Backend(Protocol):
         oldest first: time, actor, action, the object before and after
         (memtui.domain.history). An object with no history is an empty list, not an
         error (it may be older than the retention). Capability HISTORY."""
+        ...
+
+    # --- trash -------------------------------------------------------------------------
+
+    def list_trash(self) -> list[TrashItem]:
+        """Deleted memories, sessions and working-memory keys, newest first, until they
+        are restored, purged, or older than the retention. Capability TRASH."""
+        ...
+
+    def restore_from_trash(self, item_id: int) -> TrashItem:
+        """Puts a trash item back as it was (same id, content, tags, links; a key with
+        its version; a session with its working memory and snapshots). NotFoundError
+        for an unknown item, ConflictError if the id (or key) is taken meanwhile."""
+        ...
+
+    def purge_trash(self, item_ids: Sequence[int] | None = None) -> int:
+        """Deletes trash items for good, with their history (None: the whole trash);
+        returns how many went."""
         ...
 
     # --- change feed ---------------------------------------------------------------------

@@ -318,3 +318,64 @@ def memories_of_session(changes: Sequence[Change], session_id: str) -> list[Chan
         for change in changes
         if entity_of(change.kind) == Entity.MEMORY and change.session_id == session_id
     ]
+
+
+# --- trash ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TrashItem:
+    """A deleted memory, session or working-memory key, restorable as it was: `data` is
+    its JSON (a session's holds its working memory and snapshots too)."""
+
+    id: int
+    entity: str  # memory, session, working_memory
+    entity_id: str  # a memory's or session's id, a key
+    session_id: str | None
+    agent_id: str | None
+    deleted_at: datetime
+    actor: str | None
+    data: dict[str, Any]
+
+    @property
+    def summary(self) -> str:
+        """One line a reader recognises it by (stored text: show it with care)."""
+        if self.entity == Entity.MEMORY:
+            return str(self.data.get("content") or "")
+        if self.entity == Entity.WORKING_MEMORY:
+            return f"{self.entity_id} = {self.data.get('value')!r}"
+        wm = self.data.get("working_memory") or []
+        snapshots = self.data.get("snapshots") or []
+        return f"{self.data.get('agent_id') or ''}, {len(wm)} keys, {len(snapshots)} snapshots"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "entity": self.entity,
+            "entity_id": self.entity_id,
+            "session_id": self.session_id,
+            "agent_id": self.agent_id,
+            "deleted_at": dt_to_json(self.deleted_at),
+            "actor": self.actor,
+            "data": self.data,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TrashItem:
+        return cls(
+            id=int(data["id"]),
+            entity=str(data["entity"]),
+            entity_id=str(data["entity_id"]),
+            session_id=data.get("session_id"),
+            agent_id=data.get("agent_id"),
+            deleted_at=dt_from_json(data["deleted_at"]),  # type: ignore[arg-type]
+            actor=data.get("actor"),
+            data=dict(data.get("data") or {}),
+        )
+
+
+def describe_trash_item(item: TrashItem) -> str:
+    """`memory mem_1`, `session sess_1`, `key plan of sess_1`: what an undo restored."""
+    if item.entity == Entity.WORKING_MEMORY:
+        return f"working-memory key {item.entity_id!r} of {item.session_id!r}"
+    return f"{item.entity} {item.entity_id!r}"

@@ -490,9 +490,11 @@ class ChangeKind(StrEnum):
     SESSION_UPDATED = "session.updated"
     SESSION_EXPIRED = "session.expired"
     SESSION_DELETED = "session.deleted"
+    SESSION_RESTORED = "session.restored"
     MEMORY_CREATED = "memory.created"
     MEMORY_UPDATED = "memory.updated"
     MEMORY_DELETED = "memory.deleted"
+    MEMORY_RESTORED = "memory.restored"
     WORKING_MEMORY_CHANGED = "working_memory.changed"
     SNAPSHOT_CREATED = "snapshot.created"
     AGENT_CREATED = "agent.created"
@@ -531,6 +533,7 @@ class Capability(StrEnum):
     CONTEXT_BUDGET = "context_budget"  # exact max_tokens with token_count
     CONTEXT_EXPLAIN = "context_explain"  # why each memory is in a context or not
     HISTORY = "history"  # revisions of memories, keys, sessions, snapshots
+    TRASH = "trash"  # deletes go to a trash, restorable until purged
 
 
 ALL_CAPABILITIES: frozenset[str] = frozenset(c.value for c in Capability)

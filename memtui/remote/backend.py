@@ -64,6 +64,9 @@ _DELEGATED = (
     "build_context",
     "explain_context",
     "history",
+    "list_trash",
+    "restore_from_trash",
+    "purge_trash",
     "latest_change_id",
     "changes_since",
 )

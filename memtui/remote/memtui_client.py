@@ -53,7 +53,7 @@ MAX_PAGE = 1000  # the most rows the server returns per page
 
 if TYPE_CHECKING:
     from memtui.domain.context.explain import ContextExplanation
-    from memtui.domain.history import HistoryTarget, Revision
+    from memtui.domain.history import HistoryTarget, Revision, TrashItem
 
 
 class MemtuiClient(MemtraceClient):
@@ -305,6 +305,27 @@ class MemtuiClient(MemtraceClient):
             params = {target.entity: target.id}
         data = self._get("/history", params)
         return [Revision.from_json(item) for item in data.get("revisions") or []]
+
+    # --- trash -------------------------------------------------------------------------
+
+    def list_trash(self) -> list[TrashItem]:
+        from memtui.domain.history import TrashItem
+
+        self._require(Capability.TRASH)
+        data = self._get("/trash")
+        return [TrashItem.from_json(item) for item in data.get("items") or []]
+
+    def restore_from_trash(self, item_id: int) -> TrashItem:
+        from memtui.domain.history import TrashItem
+
+        self._require(Capability.TRASH)
+        return TrashItem.from_json(self._send("POST", f"/trash/{int(item_id)}/restore"))
+
+    def purge_trash(self, item_ids: Sequence[int] | None = None) -> int:
+        self._require(Capability.TRASH)
+        body = {"all": True} if item_ids is None else {"ids": [int(i) for i in item_ids]}
+        data = self._send("POST", "/trash/purge", json=body)
+        return int(data.get("purged") or 0)
 
     # --- change feed ---------------------------------------------------------------------
 

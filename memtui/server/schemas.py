@@ -364,6 +364,33 @@ class HistoryOut(_Response):
     count: int
 
 
+class TrashItemOut(_Response):
+    id: int
+    entity: str
+    entity_id: str
+    session_id: str | None
+    agent_id: str | None
+    deleted_at: datetime
+    actor: str | None
+    data: dict[str, Any]
+
+
+class TrashListOut(_Response):
+    items: list[TrashItemOut]
+    count: int
+
+
+class TrashPurgeIn(_Request):
+    ids: list[Annotated[int, Field(ge=1, le=MAX_VERSION)]] | None = Field(
+        default=None, max_length=10_000
+    )
+    all: bool = False
+
+
+class TrashPurgeOut(_Response):
+    purged: int
+
+
 # --- working memory --------------------------------------------------------------------
 
 

@@ -44,6 +44,7 @@ def extension_router(ctx: ServerContext) -> APIRouter:
     memories.extension_routes(router, ctx)
     changes.extension_routes(router, ctx)
     history.extension_routes(router, ctx)
+    history.trash_routes(router, ctx)
     return router
 
 

@@ -1,12 +1,12 @@
-"""History (memtui): GET /history, the revisions of one memory, session,
-working-memory key or snapshot. Behind the same API-key guard as every route: a revoked
-key reads nothing."""
+"""History and trash (memtui): GET /history, the revisions of one memory, session,
+working-memory key or snapshot; GET /trash, restoring and purging. Behind the same
+API-key guard as every route: a revoked key reads nothing."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from memtui.domain.errors import InvalidInputError
 from memtui.domain.history import HistoryTarget
@@ -62,3 +62,30 @@ def _target(
         "session": HistoryTarget.session,
         "snapshot": HistoryTarget.snapshot,
     }[name](value)
+
+
+def trash_routes(router: APIRouter, ctx: ServerContext) -> None:
+    backend = ctx.backend
+
+    @router.get("/trash", response_model=s.TrashListOut, summary="Deleted things, newest first")
+    def list_trash() -> Any:
+        items = backend.list_trash()
+        return ok({"items": [item.to_json() for item in items], "count": len(items)})
+
+    @router.post(
+        "/trash/purge",
+        response_model=s.TrashPurgeOut,
+        summary="Delete trash items for good, with their history",
+    )
+    def purge_trash(body: s.TrashPurgeIn) -> Any:
+        if body.all == (body.ids is not None):
+            raise InvalidInputError('give either "ids" or "all": true', field="ids")
+        return ok({"purged": backend.purge_trash(None if body.all else body.ids)})
+
+    @router.post(
+        "/trash/{item_id}/restore",
+        response_model=s.TrashItemOut,
+        summary="Put a deleted memory, session or key back as it was",
+    )
+    def restore(item_id: Annotated[int, Path(ge=1, le=s.MAX_VERSION)]) -> Any:
+        return ok(backend.restore_from_trash(item_id).to_json())
