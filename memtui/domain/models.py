@@ -517,6 +517,12 @@ class Change(_JsonModel):
 
     _datetime_fields = ("at",)
 
+    def to_json(self) -> dict[str, Any]:
+        data = _JsonModel.to_json(self)
+        if data["actor"] is None:
+            del data["actor"]  # changes made before schema 5 do not know theirs
+        return data
+
 
 class Capability(StrEnum):
     """What a backend offers beyond plain Memtrace v1."""

@@ -28,6 +28,9 @@ from memtui.domain.errors import BackendUnavailableError, MemtuiError
 MigrationStep = Callable[[Connection, str], None]
 
 
+_CHANGE_COLUMNS_SINCE_V5 = ("actor",)
+
+
 def _v2_change_ids_never_reused(conn: Connection, dialect: str) -> None:
     """SQLite: rebuild `change` with AUTOINCREMENT, every row copied with its id; the
     copy sets sqlite_sequence to the highest id. PostgreSQL: a sequence never hands an
@@ -38,8 +41,12 @@ def _v2_change_ids_never_reused(conn: Connection, dialect: str) -> None:
 
     table = ChangeTable.__table__
     rebuilt = table.to_metadata(MetaData(), name="change_v2")
+    # The version-2 table: later versions' columns and indexes come with their steps.
+    for late in _CHANGE_COLUMNS_SINCE_V5:
+        rebuilt._columns.remove(rebuilt.c[late])  # noqa: SLF001
+    rebuilt.indexes.clear()
     rebuilt.create(conn)
-    columns = ", ".join(f'"{column.name}"' for column in table.columns)
+    columns = ", ".join(f'"{column.name}"' for column in rebuilt.columns)
     conn.exec_driver_sql(f'INSERT INTO change_v2 ({columns}) SELECT {columns} FROM "change"')
     conn.exec_driver_sql('DROP TABLE "change"')
     conn.exec_driver_sql('ALTER TABLE change_v2 RENAME TO "change"')
@@ -96,11 +103,24 @@ def _v4_insertion_order(conn: Connection, dialect: str) -> None:
             index.create(conn)  # all dropped above (or new)
 
 
+def _v5_history_and_trash(conn: Connection, dialect: str) -> None:
+    """History and trash: who made each change (`change.actor`, NULL for older ones),
+    an index to read an object's changes, and the trash table."""
+    from memtui.store.tables import ChangeTable, TrashTable
+
+    conn.exec_driver_sql('ALTER TABLE "change" ADD COLUMN actor VARCHAR(200)')
+    for index in ChangeTable.__table__.indexes:
+        if index.name == "ix_change_entity":
+            index.create(conn, checkfirst=True)
+    TrashTable.__table__.create(conn, checkfirst=True)  # opening may have made it already
+
+
 # version -> step that upgrades a store from version - 1 to version
 STEPS: dict[int, MigrationStep] = {
     2: _v2_change_ids_never_reused,
     3: _v3_session_priority_index,
     4: _v4_insertion_order,
+    5: _v5_history_and_trash,
 }
 
 

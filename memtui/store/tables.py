@@ -38,7 +38,9 @@ from memtui.domain.clock import ensure_utc
 # 3: ix_memory_session_priority (context builds read a session in priority order).
 # 4: memory.seq, the insertion order: the tie-breaker after time everywhere memories
 #    are sorted (a batch shares one timestamp), in place of the id in the indexes.
-SCHEMA_VERSION = 4
+# 5: history and trash: change.actor, ix_change_entity (an object's changes), the
+#    trash table.
+SCHEMA_VERSION = 5
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -246,7 +248,11 @@ class ChangeTable(SQLModel, table=True):
     whose cursor is past them would skip the new changes."""
 
     __tablename__ = "change"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = (
+        # An object's history (schema 5): its changes in order.
+        Index("ix_change_entity", "entity_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(
         default=None, sa_column=Column(BigIntId, primary_key=True, autoincrement=True)
@@ -257,6 +263,33 @@ class ChangeTable(SQLModel, table=True):
     session_id: str | None = Field(sa_column=Column(String(200), nullable=True))
     at: datetime = _time()
     data: dict[str, Any] | None = _json(nullable=True)
+    # Who made it (memtui.domain.actor): cli, tui, mcp:<client>, an API key's name.
+    actor: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+
+
+class TrashTable(SQLModel, table=True):
+    """Deleted memories, sessions and working-memory keys, with everything needed to
+    restore them (`data`: the object's JSON; a session's with its working memory and
+    snapshots). Written in the transaction that deletes; removed by a restore, a purge
+    or the retention (memtui.store.repos.trash). Schema 5."""
+
+    __tablename__ = "trash"
+    __table_args__ = (
+        Index("ix_trash_entity", "entity_id", "id"),
+        Index("ix_trash_deleted", "deleted_at", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigIntId, primary_key=True, autoincrement=True)
+    )
+    entity: str = Field(sa_column=Column(String(32), nullable=False))
+    entity_id: str = Field(sa_column=Column(String(700), nullable=False))
+    session_id: str | None = Field(sa_column=Column(String(200), nullable=True))
+    agent_id: str | None = Field(sa_column=Column(String(200), nullable=True))
+    deleted_at: datetime = _time()
+    actor: str | None = Field(sa_column=Column(String(200), nullable=True))
+    data: dict[str, Any] = _json()
 
 
 class ApiKeyTable(SQLModel, table=True):
@@ -282,5 +315,6 @@ STORE_TABLES = [
     WorkingMemoryTable.__table__,
     SnapshotTable.__table__,
     ChangeTable.__table__,
+    TrashTable.__table__,
     ApiKeyTable.__table__,
 ]

@@ -23,6 +23,7 @@ from memtui.backend import Backend
 from memtui.domain.clock import ManualClock
 
 STORE_DATA_TABLES = (
+    "trash",
     "change",
     "memory_tag",
     "memory",
