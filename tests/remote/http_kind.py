@@ -23,6 +23,7 @@ from memtui.domain.clock import FileClock
 
 # Everything but the keys the server authenticates with.
 WIPED_TABLES = (
+    "trash",
     "change",
     "memory_tag",
     "memory",
