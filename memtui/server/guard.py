@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 
 from memtui.backend import KeyStore
+from memtui.domain.actor import acting_as
 from memtui.server.error_shapes import ErrorShapes, under
 from memtui.server.errors import RAW_BODY_SCOPE_KEY, RETRY_AFTER_SECONDS
 
@@ -27,6 +28,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
+PUBLIC_ACTOR = "http"  # a request outside the key-protected paths
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -142,6 +144,18 @@ class ApiGuard:
         self.protected_prefixes = protected_prefixes
         self.on_write = on_write
         self.error_shapes = error_shapes or ErrorShapes()
+        self._key_names: dict[str, str] = {}  # key id -> actor name (names never change)
+
+    async def _actor_for(self, key_id: str) -> str:
+        """The actor a key's writes are attributed to: its name (`key:<id>` if it has
+        none). Read once per key (the listing is in the store, off the event loop)."""
+        try:
+            infos = await anyio.to_thread.run_sync(self.key_store.list)
+        except Exception:  # noqa: BLE001 - attribution must never fail a request
+            return f"key:{key_id}"
+        for info in infos:
+            self._key_names[info.id] = info.name or f"key:{info.id}"
+        return self._key_names.get(key_id, f"key:{key_id}")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -166,6 +180,11 @@ class ApiGuard:
                 await shaped(401, {"error": "invalid API key"})
                 return
             scope.setdefault("state", {})["api_key_id"] = key_id
+            actor = self._key_names.get(key_id)
+            if actor is None:
+                actor = await self._actor_for(key_id)
+        else:
+            actor = PUBLIC_ACTOR
 
         bad_text = _nul_in_url(scope)
         if bad_text is not None:
@@ -191,7 +210,10 @@ class ApiGuard:
             await send(message)
 
         try:
-            await self.app(scope, receive, tracking_send)
+            # Every write this request makes is the key's (history, trash): the actor
+            # follows into the threadpool, which copies the context.
+            with acting_as(actor):
+                await self.app(scope, receive, tracking_send)
             if self.on_write is not None and scope.get("method") in _BODY_METHODS:
                 self.on_write()
         except Exception as exc:
