@@ -354,15 +354,50 @@ class BackendBase(ABC):
 
     def explain_context(self, session_id: str, request: ContextRequest) -> ContextExplanation:
         """Every memory of the session, in or out of the context, with the reason; built
-        on the core methods with the same engine build_context uses."""
+        on the core methods with the same engine build_context uses (as of a past time:
+        on the memories history replays to it)."""
         from memtui.domain.context import explain_context, validate_context_request
 
         self._require(Capability.CONTEXT_EXPLAIN)
+        if request.as_of:
+            at, memories = self._as_of(session_id, request)
+            known = self.list_memory_types()
+            window = validate_context_request(request, at, known)
+            return explain_context(session_id, memories, request, window)
         self.get_session(session_id)  # an unknown session is reported first
         known = self.list_memory_types(session_id=session_id)
         window = validate_context_request(request, self.now(), known)
         memories = list(self._scan_memories(MemoryQuery(session_id=session_id)))
         return explain_context(session_id, memories, request, window)
+
+    def _as_of(self, session_id: str, request: ContextRequest) -> tuple[datetime, list[Memory]]:
+        """The time `request.as_of` names and the session's memories then."""
+        from memtui.domain.history import HistoryTarget
+        from memtui.domain.timewindow import parse_time_bound
+
+        self._require(Capability.HISTORY)
+        at = parse_time_bound(str(request.as_of), self.now(), field="as_of")
+        try:
+            self.get_session(session_id)
+        except NotFoundError:
+            if not self.history(HistoryTarget.session(session_id)):
+                raise
+        return at, self.memories_as_of(session_id, at)
+
+    def context_as_of(self, session_id: str, request: ContextRequest) -> ContextResult:
+        """build_context for `request.as_of`: the engine on the memories history replays
+        to that time (`since`/`until` count back from it)."""
+        from memtui.domain.context import render_context, validate_context_request
+        from memtui.domain.context.explain import in_window
+
+        at, memories = self._as_of(session_id, request)
+        window = validate_context_request(request, at, self.list_memory_types())
+        return render_context(session_id, in_window(memories, window), request)
+
+    def memories_as_of(self, session_id: str, at: datetime) -> list[Memory]:
+        """The session's memories as they were at `at` (replayed from history), newest
+        first. Capability HISTORY."""
+        raise self._unsupported(Capability.HISTORY)
 
     # --- history (optional) -------------------------------------------------------------
 

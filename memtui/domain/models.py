@@ -468,6 +468,9 @@ class ContextRequest:
     max_tokens: int | None = None
     order: str = Order.DESC.value
     encoding: str = DEFAULT_ENCODING
+    # The context as it would have been built then, from history (relative or ISO 8601;
+    # `since`/`until` then count back from that time). Needs Capability.HISTORY.
+    as_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

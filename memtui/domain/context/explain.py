@@ -35,7 +35,7 @@ from memtui.domain.context.rendering import (
     one_line,
     section_key,
 )
-from memtui.domain.context.selection import ContextWindow, sort_by_priority
+from memtui.domain.context.selection import ContextMemory, ContextWindow, sort_by_priority
 from memtui.domain.models import ContextRequest, Memory, dt_from_json, dt_to_json
 from memtui.domain.tokens import get_encoding
 
@@ -261,6 +261,12 @@ def _window_reason(memory: Memory, window: ContextWindow) -> tuple[Reason, str] 
     return None
 
 
+def in_window(memories: Sequence[Memory], window: ContextWindow) -> list[ContextMemory]:
+    """The memories the window and types keep (what a store selects for a context), as
+    the engine reads them (memories of one time in the list's insertion order)."""
+    return [row for row in _rows(memories) if _window_reason(row.memory, window) is None]
+
+
 def _section_costs(
     session_id: str, sections: Sequence[Section], context: str, encoding_name: str
 ) -> tuple[int, list[SectionCost]]:
@@ -453,13 +459,98 @@ def _raises(
     return next_raise, all_raise
 
 
+# --- comparing two contexts -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SectionDelta:
+    heading: str
+    tokens_before: int
+    tokens_after: int
+    memories_before: int
+    memories_after: int
+
+    @property
+    def delta(self) -> int:
+        return self.tokens_after - self.tokens_before
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "heading": self.heading,
+            "tokens_before": self.tokens_before,
+            "tokens_after": self.tokens_after,
+            "delta": self.delta,
+            "memories_before": self.memories_before,
+            "memories_after": self.memories_after,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ContextDiff:
+    """Two contexts of one session compared (two times, budgets or encodings): which
+    memories entered and which left, and the tokens per section before and after."""
+
+    before: ContextExplanation
+    after: ContextExplanation
+    entered: list[CandidateExplanation]  # in `after`, not in `before`
+    left: list[CandidateExplanation]  # in `before`, not in `after` (as they were then)
+    sections: list[SectionDelta]
+
+    @property
+    def token_delta(self) -> int:
+        return self.after.token_count - self.before.token_count
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "session_id": self.after.session_id,
+            "tokens_before": self.before.token_count,
+            "tokens_after": self.after.token_count,
+            "token_delta": self.token_delta,
+            "header_tokens_before": self.before.header_tokens,
+            "header_tokens_after": self.after.header_tokens,
+            "entered": [c.to_json() for c in self.entered],
+            "left": [c.to_json() for c in self.left],
+            "sections": [s.to_json() for s in self.sections],
+        }
+
+
+def diff_contexts(before: ContextExplanation, after: ContextExplanation) -> ContextDiff:
+    """`after` against `before`. Sections are matched by heading, in `after`'s order
+    then the ones only `before` had; the header's delta is the rest of the total's."""
+    was_in = {c.id: c for c in before.candidates if c.included}
+    now_in = {c.id: c for c in after.candidates if c.included}
+    entered = [c for c in after.candidates if c.included and c.id not in was_in]
+    left = [c for c in before.candidates if c.included and c.id not in now_in]
+    old = {s.heading: s for s in before.sections}
+    new = {s.heading: s for s in after.sections}
+    headings = [s.heading for s in after.sections] + [
+        s.heading for s in before.sections if s.heading not in new
+    ]
+    sections = []
+    for heading in headings:
+        a, b = old.get(heading), new.get(heading)
+        sections.append(
+            SectionDelta(
+                heading=heading,
+                tokens_before=a.tokens if a else 0,
+                tokens_after=b.tokens if b else 0,
+                memories_before=a.memory_count if a else 0,
+                memories_after=b.memory_count if b else 0,
+            )
+        )
+    return ContextDiff(before=before, after=after, entered=entered, left=left, sections=sections)
+
+
 __all__ = [
     "BUDGET_REASONS",
     "OUT_OF_WINDOW",
     "BudgetRaise",
     "CandidateExplanation",
+    "ContextDiff",
     "ContextExplanation",
     "Reason",
     "SectionCost",
+    "SectionDelta",
+    "diff_contexts",
     "explain_context",
 ]
