@@ -303,6 +303,9 @@ class MemtraceClient(BackendBase):
         }
         if self.sends_encoding:
             body["encoding"] = request.encoding
+            body["as_of"] = request.as_of
+        elif request.as_of:
+            raise self._unsupported(Capability.HISTORY)  # a plain server keeps no history
         return drop_none(body)
 
     def build_context(self, session_id: str, request: ContextRequest) -> ContextResult:

@@ -288,6 +288,7 @@ class ContextIn(_Request):
     max_tokens: int | None = Field(default=None, ge=0, le=10_000_000, description="0: no limit")
     order: Order | None = None
     encoding: Encoding | None = None  # type: ignore[valid-type]
+    as_of: str | None = Field(default=None, max_length=100, description="memtui: as of a time")
 
 
 class ContextOut(_Response):

@@ -31,6 +31,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from memtui.config import PRIVATE_FILE_MODE, default_db_path, make_private_dir
+from memtui.domain.actor import current_actor
 from memtui.domain.errors import BackendUnavailableError, InvalidInputError, MemtuiError
 from memtui.domain.models import Agent
 from memtui.domain.safe_json import loads_stored
@@ -95,6 +96,7 @@ class Tx:
                 "session_id": session_id,
                 "at": self.now,
                 "data": data,
+                "actor": current_actor(),  # who made it: the history's attribution
             }
         )
 

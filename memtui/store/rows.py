@@ -19,6 +19,7 @@ from memtui.store.tables import (
     SchemaMetaTable,
     SessionTable,
     SnapshotTable,
+    TrashTable,
     WorkingMemoryTable,
 )
 
@@ -29,6 +30,7 @@ tag_t = MemoryTagTable.__table__
 wm_t = WorkingMemoryTable.__table__
 snapshot_t = SnapshotTable.__table__
 change_t = ChangeTable.__table__
+trash_t = TrashTable.__table__
 meta_t = SchemaMetaTable.__table__
 
 # Column order = the Memory dataclass's field order, so rows become Memory(*row).

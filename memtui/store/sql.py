@@ -44,14 +44,17 @@ from memtui.store.repos.agents import AgentRepo
 from memtui.store.repos.briefing import BriefingRepo
 from memtui.store.repos.changes import ChangeRepo
 from memtui.store.repos.context import ContextRepo
+from memtui.store.repos.history import HistoryRepo
 from memtui.store.repos.memories import MemoryRepo
 from memtui.store.repos.sessions import SessionRepo
 from memtui.store.repos.snapshots import SnapshotRepo
+from memtui.store.repos.trash import TrashRepo
 from memtui.store.repos.working_memory import WorkingMemoryRepo
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from memtui.domain.history import HistoryTarget, Revision, TrashItem
     from memtui.store.api_keys import SqlKeyStore
     from memtui.store.expiry_events import ExpiryWatcher
 
@@ -73,6 +76,8 @@ class SqlStore(BackendBase):
         self._snapshots = SnapshotRepo(db)
         self._context = ContextRepo(db)
         self._changes = ChangeRepo(db)
+        self._history = HistoryRepo(db)
+        self._trash = TrashRepo(db)
 
     # --- the database ------------------------------------------------------------------
 
@@ -291,7 +296,32 @@ class SqlStore(BackendBase):
     # --- context ----------------------------------------------------------------------
 
     def build_context(self, session_id: str, request: ContextRequest) -> ContextResult:
+        if request.as_of:
+            return self.context_as_of(session_id, request)
         return self._context.build_context(session_id, request)
+
+    # --- history and trash --------------------------------------------------------------
+
+    def history(self, target: HistoryTarget) -> list[Revision]:
+        return self._history.history(target)
+
+    def memories_as_of(self, session_id: str, at: datetime) -> list[Memory]:
+        return self._history.memories_as_of(session_id, at)
+
+    def compact_history(self, before: datetime) -> tuple[int, int]:
+        """Retention: history older than `before` compacted, trash items deleted before
+        it purged (see repos/history.py and repos/trash.py); (changes, trash items)."""
+        purged = self._trash.expire(before)
+        return self._history.compact(before), purged
+
+    def list_trash(self) -> list[TrashItem]:
+        return self._trash.list_trash()
+
+    def restore_from_trash(self, item_id: int) -> TrashItem:
+        return self._trash.restore(item_id)
+
+    def purge_trash(self, item_ids: Sequence[int] | None = None) -> int:
+        return self._trash.purge(item_ids)
 
     # --- change feed ------------------------------------------------------------------
 

@@ -52,6 +52,11 @@ FORWARDED = (
     "build_context",
     "latest_change_id",
     "changes_since",
+    "history",
+    "memories_as_of",
+    "list_trash",
+    "restore_from_trash",
+    "purge_trash",
 )
 
 

@@ -126,6 +126,7 @@ def context_request(body: s.ContextIn | None) -> ContextRequest:
         max_tokens=body.max_tokens or None,
         order=body.order or "desc",
         encoding=body.encoding or ContextRequest().encoding,
+        as_of=body.as_of or None,
     )
 
 

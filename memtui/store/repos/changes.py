@@ -50,6 +50,7 @@ class ChangeRepo:
                     change_t.c.agent_id,
                     change_t.c.session_id,
                     change_t.c.data,
+                    change_t.c.actor,
                 )
                 .where(change_t.c.id > cursor)
                 .order_by(change_t.c.id)

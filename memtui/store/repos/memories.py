@@ -24,6 +24,7 @@ from memtui.domain import validation as check
 from memtui.domain.clock import ensure_utc
 from memtui.domain.commit import content_hash
 from memtui.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from memtui.domain.history import Entity
 from memtui.domain.models import (
     MEMTRACE_MEMORY_TYPES,
     ChangeKind,
@@ -37,6 +38,7 @@ from memtui.domain.models import (
     new_memory_id,
 )
 from memtui.store.engine import Database, Tx
+from memtui.store.repos.trash import put_in_trash
 from memtui.store.rows import (
     MAX_PAGE,
     MAX_VERSION,
@@ -370,23 +372,33 @@ class MemoryRepo:
             deleted = 0
             for start in range(0, len(ids), 500):  # stay under bind-parameter limits
                 chunk = ids[start : start + 500]
-                found = conn.execute(
-                    select(memory_t.c.id, memory_t.c.agent_id, memory_t.c.session_id).where(
-                        memory_t.c.id.in_(chunk)
-                    )
-                ).all()
+                # Read whole: the delete records the memory as it was (history) and
+                # keeps it in the trash, restorable as it was.
+                found = [
+                    memory_from(r)
+                    for r in conn.execute(select(*MEMORY_COLUMNS).where(memory_t.c.id.in_(chunk)))
+                ]
                 if not found:
                     continue
-                present = [r[0] for r in found]
+                present = [m.id for m in found]
                 conn.execute(delete(tag_t).where(tag_t.c.memory_id.in_(present)))
                 conn.execute(delete(memory_t).where(memory_t.c.id.in_(present)))
-                for memory_id, agent_id, session_id in found:
+                for memory in found:
+                    data = memory.to_json()
                     tx.emit(
                         ChangeKind.MEMORY_DELETED,
-                        memory_id,
-                        agent_id=agent_id,
-                        session_id=session_id,
-                        data={"id": memory_id},
+                        memory.id,
+                        agent_id=memory.agent_id,
+                        session_id=memory.session_id,
+                        data=data,
+                    )
+                    put_in_trash(
+                        tx,
+                        Entity.MEMORY.value,
+                        memory.id,
+                        data,
+                        session_id=memory.session_id,
+                        agent_id=memory.agent_id,
                     )
                 deleted += len(found)
             return deleted

@@ -12,6 +12,7 @@ from memtui.domain import validation as check
 from memtui.domain.clock import ensure_utc
 from memtui.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from memtui.domain.expiry import extended_expiry
+from memtui.domain.history import Entity
 from memtui.domain.models import (
     DEFAULT_EXTEND,
     DEFAULT_SESSION_TTL,
@@ -21,12 +22,17 @@ from memtui.domain.models import (
     new_session_id,
 )
 from memtui.store.engine import Database, Tx
+from memtui.store.repos.trash import put_in_trash
 from memtui.store.rows import (
     SESSION_COLUMNS,
+    SNAPSHOT_COLUMNS,
+    WM_COLUMNS,
     resolve_agent_id,
     session_from,
     session_t,
+    snapshot_from,
     snapshot_t,
+    wm_item_from,
     wm_t,
 )
 from memtui.store.tables import UTCDateTime
@@ -76,15 +82,44 @@ def update_session_row(tx: Tx, session: Session, **values: Any) -> Session:
 
 
 def delete_session_rows(tx: Tx, session_id: str, agent_id: str) -> None:
-    tx.conn.execute(delete(wm_t).where(wm_t.c.session_id == session_id))
-    tx.conn.execute(delete(snapshot_t).where(snapshot_t.c.session_id == session_id))
-    tx.conn.execute(delete(session_t).where(session_t.c.id == session_id))
+    conn = tx.conn
+    # The session goes to the trash with its working memory and snapshots, so that a
+    # restore brings all of it back (keys with their versions).
+    session = conn.execute(select(*SESSION_COLUMNS).where(session_t.c.id == session_id)).first()
+    items = [
+        wm_item_from(r).to_json()
+        for r in conn.execute(
+            select(*WM_COLUMNS).where(wm_t.c.session_id == session_id).order_by(wm_t.c.key)
+        )
+    ]
+    snapshots = [
+        snapshot_from(r).to_json()
+        for r in conn.execute(
+            select(*SNAPSHOT_COLUMNS)
+            .where(snapshot_t.c.session_id == session_id)
+            .order_by(snapshot_t.c.created_at, snapshot_t.c.id)
+        )
+    ]
+    conn.execute(delete(wm_t).where(wm_t.c.session_id == session_id))
+    conn.execute(delete(snapshot_t).where(snapshot_t.c.session_id == session_id))
+    conn.execute(delete(session_t).where(session_t.c.id == session_id))
+    data: dict[str, Any] = {"session_id": session_id, "id": session_id}
+    if session is not None:
+        data = {**session_from(session).to_json(tx.now), "session_id": session_id}
     tx.emit(
         ChangeKind.SESSION_DELETED,
         session_id,
         agent_id=agent_id,
         session_id=session_id,
-        data={"session_id": session_id, "id": session_id},
+        data=data,
+    )
+    put_in_trash(
+        tx,
+        Entity.SESSION.value,
+        session_id,
+        {**data, "working_memory": items, "snapshots": snapshots},
+        session_id=session_id,
+        agent_id=agent_id,
     )
 
 

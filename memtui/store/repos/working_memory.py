@@ -14,6 +14,7 @@ from memtui.domain.errors import (
     NotFoundError,
     VersionConflictError,
 )
+from memtui.domain.history import Entity
 from memtui.domain.models import (
     DEFAULT_WORKING_MEMORY_IMPORTANCE,
     ChangeKind,
@@ -21,6 +22,7 @@ from memtui.domain.models import (
 )
 from memtui.store.engine import Database, Tx
 from memtui.store.repos.sessions import get_session
+from memtui.store.repos.trash import put_in_trash
 from memtui.store.rows import MAX_VERSION, WM_COLUMNS, wm_item_from, wm_t
 
 
@@ -210,5 +212,13 @@ class WorkingMemoryRepo:
             if not conn.execute(stmt).rowcount:
                 raise version_conflict(conn, session_id, key, expected_version or 0)
             emit_item(tx, session.agent_id, current, "delete")
+            put_in_trash(
+                tx,
+                Entity.WORKING_MEMORY.value,
+                key,
+                current.to_json(),
+                session_id=session_id,
+                agent_id=session.agent_id,
+            )
 
         self.db.write(op)
