@@ -230,6 +230,7 @@ _RUNNERS = {
     "demo": "memtui.commands.demo:run_demo_command",
     "sessions": "memtui.commands.sessions:run_sessions_command",
     "context": "memtui.commands.context:run_context_command",
+    "context-diff": "memtui.commands.context_diff:run_context_diff_command",
     "memories": "memtui.commands.memories:run_memories_command",
     "search": "memtui.commands.search:run_search_command",
     "wm": "memtui.commands.wm:run_wm_command",
@@ -288,6 +289,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="why each memory is in or out, tokens per section, what a larger budget adds",
     )
     context.add_argument("--json", action="store_true", help="with --explain: print JSON")
+    context.add_argument(
+        "--as-of",
+        metavar="TIME",
+        help="the context as it was then, from history (relative such as 2h, or ISO 8601)",
+    )
+
+    diff = commands.add(
+        "context-diff",
+        help="compare a session's context at two times, budgets or encodings "
+        "(also spelled: memtui context diff)",
+        description="Which memories entered and left the context, and the tokens per "
+        "section, between --from and --to (default: now), or between two budgets or "
+        "encodings at one time.",
+    )
+    diff.add_argument("session_id", metavar="SESSION_ID")
+    diff.add_argument("--from", dest="from_time", metavar="T1", help="the earlier time")
+    diff.add_argument("--to", dest="to_time", metavar="T2", help="the later time (default: now)")
+    diff.add_argument("--max-tokens", type=int, metavar="N", help="the budget (both sides)")
+    diff.add_argument("--to-max-tokens", type=int, metavar="N", help="the later side's budget")
+    diff.add_argument("--encoding", choices=["cl100k_base", "o200k_base"], default="cl100k_base")
+    diff.add_argument(
+        "--to-encoding", choices=["cl100k_base", "o200k_base"], help="the later side's encoding"
+    )
+    diff.add_argument("--since", help="relative (30m, 2h, 7d, 1w) or ISO 8601")
+    diff.add_argument("--until", help="relative (30m, 2h, 7d, 1w) or ISO 8601")
+    diff.add_argument("--types", help="comma-separated memory types to include")
+    diff.add_argument("--exclude-types", help="comma-separated memory types to exclude")
+    diff.add_argument("--order", choices=["asc", "desc"], default="desc")
+    diff.add_argument("--json", action="store_true", help="print JSON")
 
     _add_pane_commands(commands.add)
     _add_history_commands(commands.add)
@@ -321,8 +351,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_VALUE_OPTIONS = frozenset({"--db", "--server", "--api-key"})
+
+
+def _spell_context_diff(argv: Sequence[str]) -> list[str]:
+    """`memtui context diff S …` is `memtui context-diff S …` (a session id cannot be
+    both: `context` takes one positional)."""
+    words = list(argv)
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word in _VALUE_OPTIONS:
+            index += 2
+            continue
+        if word.startswith("-"):
+            index += 1
+            continue
+        if word == "context" and index + 1 < len(words) and words[index + 1] == "diff":
+            return [*words[:index], "context-diff", *words[index + 2 :]]
+        return words
+    return words
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = _spell_context_diff(sys.argv[1:] if argv is None else argv)
     args, extras = parser.parse_known_args(argv)
     if extras:
         # `memtui memories S -type:session`: argparse takes a negated filter word for an

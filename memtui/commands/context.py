@@ -35,6 +35,7 @@ def request_from_args(args: argparse.Namespace) -> ContextRequest:
         max_tokens=args.max_tokens,
         order=args.order,
         encoding=args.encoding,
+        as_of=getattr(args, "as_of", None) or None,
     )
 
 

@@ -12,6 +12,7 @@ changed, for a reader. Pure: no I/O, no UI.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -343,7 +344,8 @@ class TrashItem:
         if self.entity == Entity.MEMORY:
             return str(self.data.get("content") or "")
         if self.entity == Entity.WORKING_MEMORY:
-            return f"{self.entity_id} = {self.data.get('value')!r}"
+            value = json.dumps(self.data.get("value"), ensure_ascii=False)
+            return f"{self.entity_id} = {value}"
         wm = self.data.get("working_memory") or []
         snapshots = self.data.get("snapshots") or []
         return f"{self.data.get('agent_id') or ''}, {len(wm)} keys, {len(snapshots)} snapshots"
