@@ -534,6 +534,8 @@ class MemtuiApp(App[None]):
 
     def show_memory_in_timeline(self, memory_id: str) -> None:
         """The timeline tab, its cursor on `memory_id` (from the context's explain view)."""
+        from memtui.tui.widgets.timeline import TimelinePane
+
         self.action_show_tab("timeline")
         self.query_one(TimelinePane).reveal(memory_id)
 

@@ -51,6 +51,10 @@ class AppServices(Protocol):
         """Show the pane registered as `tab` (see `memtui.tui.panes.PANES`)."""
         ...
 
+    def show_memory_in_timeline(self, memory_id: str) -> None:
+        """The timeline tab with its cursor on `memory_id`."""
+        ...
+
 
 def app_services(node: DOMNode) -> AppServices:
     """The running app's services. Every memtui widget runs inside a `MemtuiApp`."""

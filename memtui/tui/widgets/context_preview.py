@@ -152,7 +152,7 @@ system clipboard too. The toast says which.
         Binding("c", "copy", "Copy", id="context_preview.copy"),
         Binding("s", "save_to_file", "Save to file", id="context_preview.save"),
         Binding("v", "toggle_view", "Raw/rendered", id="context_preview.toggle_view"),
-        Binding("x", "toggle_explain", "Explain", id="context_preview.explain"),
+        Binding("x", "toggle_explain", "Explain", id="context-explain"),
         Binding("escape", "focus_preview", "Back to preview", id="context_preview.focus_preview"),
     ]
 
@@ -524,9 +524,7 @@ system clipboard too. The toast says which.
     @on(ContextExplainView.ShowMemory)
     def _show_memory(self, event: ContextExplainView.ShowMemory) -> None:
         event.stop()
-        show = getattr(self.app, "show_memory_in_timeline", None)
-        if show is not None:
-            show(event.memory_id)
+        self.services.show_memory_in_timeline(event.memory_id)
 
     @property
     def showing_rendered(self) -> bool:
