@@ -27,10 +27,12 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from memtui.domain.clock import Clock, utc_now
 from memtui.domain.errors import AuthError, BackendUnavailableError, MemtuiError
+from memtui.domain.history import HistoryTarget, TrashItem, describe_trash_item
 from memtui.domain.models import Capability, Change, Session
 from memtui.domain.safe_text import visible_line, visible_text
 from memtui.tui.messages import SessionSelected, StoreChanged
 from memtui.tui.panes import PANES, PaneSpec
+from memtui.tui.undo import UndoEntry, restore_entry
 from memtui.tui.widgets.pane import SessionPane
 from memtui.tui.widgets.session_list import SessionListPane
 from memtui.tui.widgets.status_bar import StatusBar
@@ -77,6 +79,9 @@ APP_HELP = f"""\
 | `j` `k` `g` `G` `home` `end` `pgup` `pgdn` | move in every list |
 | `ctrl+p` | command palette: every action, the theme |
 | `r` | reload everything from the store |
+| `h` | the history of the memory, key or session under the cursor |
+| `z` | undo the last delete made here (again: the one before) |
+| `Z` | the trash: restore or purge what was deleted |
 | `F1` / `?` | help for the focused pane |
 | `q` / `ctrl+q` | quit |
 
@@ -168,6 +173,8 @@ class MemtuiApp(App[None]):
         Binding("question_mark", "help", "Help", show=False, id="help-question-mark"),
         Binding("escape", "leave", "Back", show=False, id="leave-pane"),
         Binding("r", "refresh", "Reload", show=False, id="refresh"),
+        Binding("z", "undo", "Undo", show=False, id="undo"),
+        Binding("Z", "show_trash", "Trash", show=False, id="trash"),
         # The footer shows the first tab key as "1-5 Tabs"; the others work the same.
         *(
             Binding(
@@ -198,6 +205,7 @@ class MemtuiApp(App[None]):
         self.clock = clock
         self.poll_interval = poll_interval
         self.capabilities: frozenset[str] = frozenset()
+        self.undo_stack: list[UndoEntry] = []  # deletes made here, newest last (z)
         self.change_cursor: int | None = None
         self.selected_session: Session | None = None  # what the panes show
         self.fatal_error: str | None = None
@@ -440,6 +448,45 @@ class MemtuiApp(App[None]):
             self.session_list.reload()
         for pane in self.session_panes():
             pane.post_message(StoreChanged(changes, full_refresh=full_refresh))
+
+    # --- history, trash and undo (issue 13) -------------------------------------------
+
+    def show_history(self, target: HistoryTarget) -> None:
+        """The history screen of a memory, key or session."""
+        from memtui.tui.screens.history import HistoryScreen
+
+        self.push_screen(HistoryScreen(target))
+
+    def action_show_trash(self) -> None:
+        from memtui.tui.screens.history import TrashScreen
+
+        self.push_screen(TrashScreen())
+
+    def record_delete(self, entity: str, ids: list[str], session_id: str | None) -> None:
+        """Remember a delete made in this TUI, so that `z` can undo it."""
+        if ids and self.has_capability(Capability.TRASH):
+            self.undo_stack.append(UndoEntry(entity, tuple(ids), session_id))
+
+    def action_undo(self) -> None:
+        if not self.undo_stack:
+            self.notify("Nothing to undo: no delete was made here.", severity="warning")
+            return
+        entry = self.undo_stack.pop()
+
+        def undo(backend: Backend) -> list[TrashItem]:
+            return restore_entry(backend, entry)
+
+        def undone(items: list[TrashItem]) -> None:
+            what = ", ".join(describe_trash_item(item) for item in items[:3])
+            if len(items) > 3:
+                what += f" and {len(items) - 3} more"
+            self.notify(f"Undid the delete: restored {what}.", title="Undo")
+            self.action_refresh()
+
+        def failed(error: MemtuiError) -> None:
+            self.notify(f"Could not undo: {error}", severity="error", timeout=8)
+
+        run_backend_call(self, undo, on_done=undone, on_error=failed, action="Undo", group="undo")
 
     def action_refresh(self) -> None:
         if self.backend is None:

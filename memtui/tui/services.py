@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from memtui.backend import Backend
     from memtui.domain.clock import Clock
     from memtui.domain.errors import MemtuiError
+    from memtui.domain.history import HistoryTarget
     from memtui.domain.models import Session
 
 
@@ -53,6 +54,14 @@ class AppServices(Protocol):
 
     def show_memory_in_timeline(self, memory_id: str) -> None:
         """The timeline tab with its cursor on `memory_id`."""
+        ...
+
+    def show_history(self, target: HistoryTarget) -> None:
+        """The history screen of a memory, working-memory key or session (`h`)."""
+        ...
+
+    def record_delete(self, entity: str, ids: list[str], session_id: str | None) -> None:
+        """A delete made in this TUI, for `z` to undo (a `memtui.domain.history.Entity`)."""
         ...
 
 

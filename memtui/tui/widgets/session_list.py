@@ -133,6 +133,7 @@ Enter applies it (as in every filter of memtui); escape returns to the list.
         Binding("c", "close_session", "Close", id="session-close"),
         Binding("o", "reopen_session", "Reopen", id="session-reopen", show=False),
         Binding("delete,D", "delete_session", "Delete", id="session-delete"),
+        Binding("h", "history", "History", id="session-history", show=False),
         Binding("slash", "filter", "Filter", id="session-filter"),
         Binding("T", "sort('left')", "Sort: time left", show=False, id="session-sort-left"),
         Binding("A", "sort('agent')", "Sort: agent", show=False, id="session-sort-agent"),
@@ -700,6 +701,15 @@ Enter applies it (as in every filter of memtui); escape returns to the list.
 
         run_backend_call(self, reopen, on_done=reopened, action="Reopen")
 
+    def action_history(self) -> None:
+        """The history of the session under the cursor (h)."""
+        session = self._current("History")
+        if session is None:
+            return
+        from memtui.domain.history import HistoryTarget
+
+        app_services(self).show_history(HistoryTarget.session(session.id))
+
     def action_delete_session(self) -> None:
         session = self._current("Delete session")
         if session is None or not self._require(Capability.SESSION_DELETE, "delete sessions"):
@@ -716,7 +726,10 @@ Enter applies it (as in every filter of memtui); escape returns to the list.
             def deleted(_: None) -> None:
                 self.remove(session.id)
                 self._post_selection()
-                self.app.notify(f"Deleted {session.id}.")
+                services = app_services(self)
+                services.record_delete("session", [session.id], session.id)
+                undo = " (z undoes)" if services.has_capability(Capability.TRASH) else ""
+                self.app.notify(f"Deleted {session.id}.{undo}")
 
             run_backend_call(self, delete, on_done=deleted, action="Delete session")
 
@@ -724,7 +737,12 @@ Enter applies it (as in every filter of memtui); escape returns to the list.
             ConfirmScreen(
                 f"Delete session {session.id}?",
                 f"Agent {session.agent_id}. Its working memory and snapshots are removed; "
-                "its memories stay. This cannot be undone.",
+                "its memories stay. "
+                + (
+                    "It goes to the trash: z undoes."
+                    if app_services(self).has_capability(Capability.TRASH)
+                    else "This cannot be undone."
+                ),
             ),
             confirmed,
         )

@@ -443,6 +443,7 @@ Words search the content. Also:
         Binding("a", "add_memory", "Add", id="timeline-add"),
         Binding("e", "edit_memory", "Edit", id="timeline-edit"),
         Binding("d,delete", "delete_memories", "Delete", id="timeline-delete"),
+        Binding("h", "history", "History", id="timeline-history"),
         Binding("t", "toggle_scope", "Session/agent", id="timeline-scope"),
         Binding("slash", "filter", "Filter", id="timeline-filter"),
         Binding("escape", "clear_selection", "Unselect", show=False, id="timeline-unselect"),
@@ -782,6 +783,16 @@ Words search the content. Also:
         elif view.current is not None:
             self._confirm_delete([view.current])
 
+    def action_history(self) -> None:
+        """The history of the memory under the cursor (h)."""
+        memory = self.view.current
+        if memory is None or not memory.id:
+            self.notify("No memory under the cursor.", severity="warning")
+            return
+        from memtui.domain.history import HistoryTarget
+
+        self.services.show_history(HistoryTarget.memory(memory.id))
+
     def _confirm_delete(self, memories: list[Memory]) -> None:
         if not self._capable(Capability.MEMORY_IDS, "delete memories"):
             return
@@ -795,16 +806,24 @@ Words search the content. Also:
         body = (
             f"“{preview[:200]}”"
             if preview and count == 1
-            else f"{plural(count, 'selected memory')} will be removed for good."
+            else f"{plural(count, 'selected memory')} will be removed."
         )
+        if self.services.has_capability(Capability.TRASH):
+            body += " They go to the trash: z undoes, Z shows the trash."
+        else:
+            body += " This backend has no trash: it cannot be undone."
 
         def confirmed(yes: bool | None) -> None:
             if not yes:
                 return
 
+            session = self.session
+
             def deleted(removed: int) -> None:
                 self.view.selected.difference_update(ids)
-                self.app.notify(f"Deleted {plural(removed, 'memory')}.")
+                self.services.record_delete("memory", ids, session.id if session else None)
+                undo = " (z undoes)" if self.services.has_capability(Capability.TRASH) else ""
+                self.app.notify(f"Deleted {plural(removed, 'memory')}.{undo}")
                 self.reload(reset=False)
 
             self.call_backend(

@@ -54,7 +54,9 @@ from memtui.tui.widgets.pane import SessionPane
 
 # Actions bound to plain letters: they only make sense (and only fire) while the key
 # list, not the JSON editor, has focus.
-_LIST_ACTIONS = frozenset({"add_key", "rename_key", "delete_key", "set_importance", "commit"})
+_LIST_ACTIONS = frozenset(
+    {"add_key", "rename_key", "delete_key", "set_importance", "commit", "history"}
+)
 
 
 def local_time(value: datetime, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
@@ -145,6 +147,7 @@ The selected session's working memory: each **key** holds a JSON value with an
         Binding("a", "add_key", "Add key", id="working_memory.add"),
         Binding("r", "rename_key", "Rename", id="working_memory.rename"),
         Binding("d", "delete_key", "Delete", id="working_memory.delete"),
+        Binding("h", "history", "History", id="working-memory-history"),
         Binding("i", "set_importance", "Importance", id="working_memory.importance"),
         Binding("c", "commit", "Commit", id="working_memory.commit"),
         Binding("ctrl+e", "edit_in_editor", "$EDITOR", id="working_memory.external_editor"),
@@ -952,12 +955,22 @@ The selected session's working memory: each **key** holds a JSON value with an
         if session_id != self._session_id:
             return
         self._items.pop(key, None)
+        self.services.record_delete("working_memory", [key], session_id)
         if self.loaded_key == key:
             self._clear_editor()
             if self._items:
                 self._open_item(next(iter(self._items.values())))
         self._set_status(f"Deleted {key!r}.")
         self._rebuild_table()
+
+    def action_history(self) -> None:
+        """The history of the key being shown (h)."""
+        if not self._ready(need_key=True) or self._session_id is None:
+            return
+        assert self._loaded is not None
+        from memtui.domain.history import HistoryTarget
+
+        self.services.show_history(HistoryTarget.key(self._session_id, self._loaded.key))
 
     def action_set_importance(self) -> None:
         if not self._ready(need_key=True):
