@@ -12,6 +12,7 @@ import json
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -240,6 +241,11 @@ class TrashScreen(ModalScreen[None]):
             action="Reading the trash",
             group="trash-load",
         )
+
+    @on(DataTable.RowSelected, "#trash-table")
+    def _row_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()  # enter on a row: the table takes the key before the screen
+        self.action_restore()
 
     def _current(self) -> TrashItem | None:
         table = self.query_one("#trash-table", DataTable)
