@@ -41,7 +41,7 @@ from memtui.domain.models import (
     Order,
     Session,
 )
-from memtui.domain.safe_text import visible_text
+from memtui.domain.safe_text import visible_line, visible_text
 from memtui.tui.messages import StoreChanged
 from memtui.tui.screens.confirm import ConfirmScreen
 from memtui.tui.screens.prompt import PromptScreen
@@ -62,6 +62,7 @@ _FIELD_INPUTS = {
     "types": "#cp-include",
     "memory_types": "#cp-include",
     "exclude_types": "#cp-exclude",
+    "as_of": "#cp-as-of",
 }
 _LETTER_ACTIONS = frozenset({"copy", "toggle_view", "save_to_file", "toggle_explain"})
 
@@ -135,6 +136,8 @@ grouped by memory type, ready to paste into an LLM prompt.
 - **max tokens**: the exact budget, counted with tiktoken over the whole markdown,
   headings included. Leave it empty for no budget.
 - **order** (newest or oldest first) and **encoding** (`cl100k_base`, `o200k_base`).
+- **as of**: the context as it would have been built at that time (`2h`, or ISO 8601),
+  rebuilt from history; since/until then count back from it. Empty: now.
 
 The **gauge** shows the tokens used against the budget and how many memories were
 left out; the most important, then the most recent, memories are kept.
@@ -218,6 +221,8 @@ system clipboard too. The toast says which.
                             compact=True,
                             restrict=r"[0-9]*",
                         )
+                        yield Label("as of", classes="cp-label")
+                        yield Input(placeholder="now", id="cp-as-of", compact=True)
                         yield Static("", id="cp-types-hint")
                     yield Static("", id="cp-error")
                     with Horizontal(id="cp-gauge-row"):
@@ -323,6 +328,7 @@ system clipboard too. The toast says which.
             max_tokens=max_tokens,
             order=str(order) if isinstance(order, str) else Order.DESC.value,
             encoding=str(encoding) if isinstance(encoding, str) else DEFAULT_ENCODING,
+            as_of=self.query_one("#cp-as-of", Input).value.strip() or None,
         )
 
     @work(thread=True, exclusive=True, group="context-build", exit_on_error=False)
@@ -416,6 +422,9 @@ system clipboard too. The toast says which.
         gauge = self.query_one("#cp-gauge", ProgressBar)
         label = self.query_one("#cp-gauge-label", Static)
         text = describe_gauge(result)
+        as_of = self.query_one("#cp-as-of", Input).value.strip()
+        if as_of:
+            text += f" · as of {visible_line(as_of)} (from history)"
         if not self._budget_supported:
             text += " · this server does not count tokens against a budget"
         label.update(text)
@@ -466,6 +475,10 @@ system clipboard too. The toast says which.
             return
         # Memory types are stored text: never markup.
         self.query_one("#cp-types-hint", Static).update(line("known: " + ", ".join(types)))
+        as_of_input = self.query_one("#cp-as-of", Input)
+        as_of_input.disabled = Capability.HISTORY not in capabilities
+        if as_of_input.disabled:
+            as_of_input.tooltip = "This backend keeps no history: no context as of a past time."
         supported = Capability.CONTEXT_BUDGET in capabilities
         if supported != self._budget_supported:
             self._budget_supported = supported
