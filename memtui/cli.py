@@ -202,6 +202,12 @@ def _add_history_commands(add: AddCommand) -> None:
         "--key", nargs=2, metavar=("SESSION", "KEY"), help="a working-memory key's history"
     )
     which.add_argument("--snapshot", metavar="ID", help="a snapshot's history")
+    which.add_argument(
+        "--compact",
+        action="store_true",
+        help="apply the retention now (a local store): compact history and empty the trash "
+        "older than history_retention_days (default 30)",
+    )
     _json_option(history)
 
     trash = add(

@@ -20,9 +20,29 @@ REMOVED = ("[-", "-]")
 ADDED = ("{+", "+}")
 
 
+def _compact(backend: Backend, printer: Printer, as_json: bool) -> int:
+    from memtui.config import load_config
+    from memtui.store.retention import compact, retention_days
+
+    compact_history = getattr(backend, "compact_history", None)
+    if compact_history is None:
+        raise CommandError("--compact works on a local store (--db), not over a server")
+    days = retention_days(load_config())
+    changes, items = compact(backend, days)  # type: ignore[arg-type]
+    if as_json:
+        printer.json({"retention_days": days, "changes_compacted": changes, "trash_purged": items})
+    else:
+        printer.write(
+            f"retention {days:g} days: compacted {changes} changes, purged {items} trash items"
+        )
+    return 0
+
+
 def target_from_args(args: argparse.Namespace) -> HistoryTarget:
     given = [
-        name for name in ("memory", "session", "key", "snapshot") if getattr(args, name) is not None
+        name
+        for name in ("memory", "session", "key", "snapshot")
+        if getattr(args, name, None) is not None
     ]
     if len(given) != 1:
         raise CommandError(
@@ -88,6 +108,8 @@ def revision_lines(revision: Revision, printer: Printer) -> list[str]:
 
 def run_history_command(args: argparse.Namespace) -> int:
     def work(backend: Backend, printer: Printer) -> int:
+        if getattr(args, "compact", False):
+            return _compact(backend, printer, args.json)
         target = target_from_args(args)
         revisions = backend.history(target)
         if args.json:

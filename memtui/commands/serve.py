@@ -53,6 +53,13 @@ def run_serve_command(args: argparse.Namespace) -> int:
         return fail(f"--read-timeout {read_timeout:g} is out of range (0.1-3600 seconds)")
     clock = clock_from_environment()
     db_url = resolve_db_url(args.db)
+    from memtui.config import load_config
+    from memtui.store.retention import retention_days
+
+    try:
+        days = retention_days(load_config())
+    except MemtuiError as exc:
+        return fail(str(exc))
     try:
         from memtui.store import SqlStore
 
@@ -85,6 +92,7 @@ def run_serve_command(args: argparse.Namespace) -> int:
             clock=clock,
             max_event_streams=max_streams,
             read_timeout=read_timeout,
+            retention_days=days,
         )
     finally:
         sock.close()
@@ -116,6 +124,7 @@ def _serve(
     host: str,
     clock: Any,
     max_event_streams: int,
+    retention_days: float,
     read_timeout: float,
 ) -> int:
     import uvicorn
@@ -139,6 +148,18 @@ def _serve(
         )
 
     watcher = store.expiry_watcher()
+    from memtui.store.retention import RetentionWorker
+
+    retention = RetentionWorker(store, retention_days)
+
+    def started() -> None:
+        watcher.start()
+        retention.start()
+
+    def stopped() -> None:
+        watcher.stop()
+        retention.stop()
+
     stop = threading.Event()
     app = create_app(
         store,
@@ -146,8 +167,8 @@ def _serve(
         clock=clock,
         stop_event=stop,
         max_event_streams=max_event_streams,
-        on_startup=watcher.start,
-        on_shutdown=watcher.stop,
+        on_startup=started,
+        on_shutdown=stopped,
     )
     config = uvicorn.Config(
         app,
@@ -177,6 +198,6 @@ def _serve(
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: None)
     server.run(sockets=[sock])
-    watcher.stop()
+    stopped()
     print("memtui serve: stopped", flush=True)
     return 0
