@@ -34,9 +34,115 @@ SHOTS: list[tuple[str, tuple[int, int], str, str]] = [
     ("briefing.svg", (120, 40), "briefing", "pane"),
 ]
 
+# Issue 13's views, on a demo store with history: made 2 hours before the frozen time,
+# then edited, deleted from and restored 30 minutes before it (see `add_history`).
+# (file name, terminal size, tab, focus, what to do before the picture)
+HISTORY_SHOTS: list[tuple[str, tuple[int, int], str, str, str]] = [
+    ("context-explain.svg", (120, 40), "context", "pane", "explain"),
+    ("context-as-of.svg", (120, 40), "context", "pane", "as-of"),
+    ("history.svg", (120, 40), "timeline", "pane", "history"),
+    ("trash.svg", (120, 40), "timeline", "pane", "trash"),
+]
+EDITED = "mem_demo_ticket_4821_034"
+DELETED = ("mem_demo_ticket_4821_031", "mem_demo_ticket_4821_030")
+
+
+def add_history(db_url: str) -> None:
+    """The demo store's history: created at -2 h, then edits and deletes at -30 min by
+    several actors, so that as-of, diff, history and trash have something to show."""
+    from datetime import timedelta
+
+    from memtui.demo import populate_demo
+    from memtui.domain.actor import acting_as
+    from memtui.domain.clock import ManualClock
+    from memtui.domain.models import MemoryPatch
+    from memtui.store import SqlStore
+
+    clock = ManualClock(FROZEN_NOW - timedelta(hours=2))
+    with SqlStore(db_url, clock=clock) as store:
+        populate_demo(store, now=FROZEN_NOW)
+        clock.now = FROZEN_NOW - timedelta(minutes=30)
+        with acting_as("mcp:claude-code"):
+            store.update_memory(
+                EDITED,
+                MemoryPatch(
+                    content="Fourth double-charge ticket this week on the annual plan: "
+                    "escalate to billing",
+                    tags=["billing", "escalated"],
+                    importance=0.95,
+                ),
+            )
+        with acting_as("tui"):
+            store.delete_memories(list(DELETED))
+        with acting_as("support-key"):
+            store.set_working_memory(SESSION, "refund", {"amount": 129.0, "status": "sent"})
+            store.delete_working_memory(SESSION, "customer")
+
+
+async def act(app, pilot, what: str) -> None:  # type: ignore[no-untyped-def]
+    """What a user does before the picture of `what`."""
+    from textual.widgets import Input
+
+    if what in ("explain", "as-of"):
+        pane = app.query_one("#context-preview")
+        pane.query_one("#cp-max-tokens", Input).value = "180"
+        if what == "as-of":
+            pane.query_one("#cp-as-of", Input).value = "1h"
+        pane._build_now()
+        await settle(app, pilot)
+        if what == "explain":
+            pane.action_toggle_explain()
+    elif what == "history":
+        timeline = app.query_one("#timeline")
+        timeline.reveal(EDITED)
+        await settle(app, pilot)
+        await pilot.press("h")
+    elif what == "trash":
+        await pilot.press("Z")
+    await settle(app, pilot)
+    await settle(app, pilot)
+
+
+def diff_svg(out: Path, db_url: str) -> Path:
+    """`memtui context diff` as a picture: the CLI's text, recorded by rich."""
+    import io
+    from datetime import timedelta
+
+    from rich.console import Console
+    from rich.text import Text
+
+    from memtui.commands.context_diff import diff_lines
+    from memtui.commands.output import Printer
+    from memtui.domain.clock import ManualClock
+    from memtui.domain.context.explain import diff_contexts
+    from memtui.domain.models import ContextRequest
+    from memtui.store import SqlStore
+
+    then = (FROZEN_NOW - timedelta(hours=1)).isoformat()
+    before = ContextRequest(max_tokens=180, as_of=then)
+    after = ContextRequest(max_tokens=180)
+    with SqlStore(db_url, clock=ManualClock(FROZEN_NOW)) as store:
+        diff = diff_contexts(
+            store.explain_context(SESSION, before), store.explain_context(SESSION, after)
+        )
+    console = Console(record=True, width=100, file=io.StringIO())
+    prompt = f"$ memtui context diff {SESSION} --from {then} --max-tokens 180"
+    console.print(Text(prompt, style="bold"))
+    for line in diff_lines(diff, before, after, Printer(terminal=True)):
+        console.print(Text(line))
+    path = out / "context-diff.svg"
+    console.save_svg(str(path), title="memtui context diff")
+    return path
+
 
 async def take(
-    out: Path, name: str, size: tuple[int, int], tab: str, focus: str, db_url: str
+    out: Path,
+    name: str,
+    size: tuple[int, int],
+    tab: str,
+    focus: str,
+    db_url: str,
+    action: str | None = None,
 ) -> Path:
     from memtui.domain.clock import ManualClock
     from memtui.store import SqlStore
@@ -58,6 +164,8 @@ async def take(
             if focus == "list":
                 pane.table.focus()
             await settle(app, pilot)
+            if action is not None:
+                await act(app, pilot, action)
             path = Path(app.save_screenshot(name, str(out)))
     finally:
         store.close()
@@ -92,8 +200,14 @@ def main() -> int:
 
         with SqlStore(db_url, clock=ManualClock(FROZEN_NOW)) as store:
             populate_demo(store, now=FROZEN_NOW)
-        for name, size, tab, focus in SHOTS:
-            path = asyncio.run(take(out, name, size, tab, focus, db_url))
+        history_url = f"sqlite:///{Path(tmp) / 'history.db'}"
+        add_history(history_url)
+        shots = [(*shot, db_url, None) for shot in SHOTS] + [
+            (name, size, tab, focus, history_url, action)
+            for name, size, tab, focus, action in HISTORY_SHOTS
+        ]
+        for name, size, tab, focus, url, action in shots:
+            path = asyncio.run(take(out, name, size, tab, focus, url, action))
             print(path)
             if args.png:
                 import cairosvg
@@ -101,6 +215,7 @@ def main() -> int:
                 cairosvg.svg2png(
                     url=str(path), write_to=str(path.with_suffix(".png")), output_width=size[0] * 10
                 )
+        print(diff_svg(out, history_url))
     return 0
 
 

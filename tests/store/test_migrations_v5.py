@@ -23,13 +23,17 @@ from tests.helpers.store_dump import dump_store
 from tests.store.test_migrations_v4 import copy_fixture, expected, sqlite_state
 
 
-def _schema(path: Path, table: str) -> dict[str, str]:
+def _schema(path: Path, table: str) -> tuple[list[Any], dict[str, str]]:
+    """A table's columns and its indexes' definitions (ALTER TABLE words the table's
+    own CREATE statement differently, so that is compared by its columns)."""
     with sqlite3.connect(path) as conn:
+        columns = conn.execute(f'PRAGMA table_info("{table}")').fetchall()
         rows = conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL",
+            "SELECT name, sql FROM sqlite_master WHERE tbl_name = ? AND type = 'index' "
+            "AND sql IS NOT NULL",
             (table,),
         )
-        return dict(rows.fetchall())
+        return columns, dict(rows.fetchall())
 
 
 def test_sqlite_v4_upgrades_to_5_with_every_row(tmp_path: Path) -> None:
