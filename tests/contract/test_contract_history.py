@@ -167,3 +167,14 @@ def test_restore_refuses_a_taken_id_and_purge_forgets(backend: Backend, clock) -
     assert backend.list_trash() == []
     clock.advance(seconds=1)
     assert backend.purge_trash([12345]) == 0
+
+
+def test_a_session_whose_agent_was_deleted_is_not_restored(backend: Backend, clock) -> None:
+    """Found by schemathesis: the restore failed on the agent's foreign key (an
+    undocumented 409 saying 'FOREIGN KEY constraint failed')."""
+    agent = backend.create_agent("short-lived")
+    session = backend.create_session(agent.id)
+    backend.delete_agent(agent.id)
+    item = next(i for i in backend.list_trash() if i.entity_id == session.id)
+    with pytest.raises(ConflictError, match="agent .* was deleted"):
+        backend.restore_from_trash(item.id)

@@ -85,6 +85,13 @@ def trash_routes(router: APIRouter, ctx: ServerContext) -> None:
     @router.post(
         "/trash/{item_id}/restore",
         response_model=s.TrashItemOut,
+        responses={
+            404: {"model": s.ErrorBody, "description": "no such trash item"},
+            409: {
+                "model": s.ErrorBody,
+                "description": "its id or key is taken again, or its agent was deleted",
+            },
+        },
         summary="Put a deleted memory, session or key back as it was",
     )
     def restore(item_id: Annotated[int, Path(ge=1, le=s.MAX_VERSION)]) -> Any:

@@ -28,7 +28,16 @@ from memtui.domain.models import (
     WorkingMemoryItem,
 )
 from memtui.store.engine import Database, Tx
-from memtui.store.rows import change_t, memory_t, session_t, snapshot_t, tag_t, trash_t, wm_t
+from memtui.store.rows import (
+    agent_t,
+    change_t,
+    memory_t,
+    session_t,
+    snapshot_t,
+    tag_t,
+    trash_t,
+    wm_t,
+)
 
 TRASH_COLUMNS = (
     trash_t.c.id,
@@ -64,6 +73,13 @@ def put_in_trash(
             data=data,
         )
     )
+
+
+def _require_agent(tx: Tx, agent_id: str, what: str) -> None:
+    """A deleted agent took its sessions and memories with it; what is restored needs it."""
+    found = tx.conn.execute(select(agent_t.c.id).where(agent_t.c.id == agent_id)).first()
+    if found is None:
+        raise ConflictError(f"{what}'s agent {agent_id!r} was deleted: not restored")
 
 
 def _item(row: Sequence[Any]) -> TrashItem:
@@ -106,6 +122,7 @@ class TrashRepo:
         memory = Memory.from_json(item.data)
         if conn.execute(select(memory_t.c.id).where(memory_t.c.id == memory.id)).first():
             raise ConflictError(f"a memory with id {memory.id!r} exists again: not restored")
+        _require_agent(tx, memory.agent_id, f"memory {memory.id!r}")
         row = memory_row(memory)
         if self.db.is_sqlite:
             last = conn.execute(select(func.coalesce(func.max(memory_t.c.seq), 0))).scalar()
@@ -129,6 +146,7 @@ class TrashRepo:
         session = Session.from_json(data)
         if conn.execute(select(session_t.c.id).where(session_t.c.id == session.id)).first():
             raise ConflictError(f"a session with id {session.id!r} exists again: not restored")
+        _require_agent(tx, session.agent_id, f"session {session.id!r}")
         conn.execute(
             insert(session_t).values(
                 id=session.id,
