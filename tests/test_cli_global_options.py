@@ -25,12 +25,18 @@ def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.Argument
 
 
 def _positionals(parser: argparse.ArgumentParser) -> list[str]:
-    """A placeholder value for each positional argument the command requires."""
-    return [
+    """A placeholder value for each positional argument the command requires, and the
+    first option of each required group (`memtui history --memory X`)."""
+    values = [
         "X"
         for action in parser._actions
         if not action.option_strings and not isinstance(action, argparse._SubParsersAction)
     ]
+    for group in parser._mutually_exclusive_groups:
+        if group.required:
+            first = group._group_actions[0]
+            values += [first.option_strings[0], *(["X"] if first.nargs != 0 else [])]
+    return values
 
 
 def _command_paths() -> list[tuple[list[str], list[str]]]:
