@@ -27,7 +27,7 @@ def test_the_seeds_python_example_runs_unchanged(server: LiveServer, tmp_path: P
     script = tmp_path / "example.py"
     script.write_text(
         seed_example(
-            "zeromemory_sdk.py",
+            "zeromemory_sdk.py.txt",
             {'"your-api-key"': repr(server.api_key), REAL_BASE: server.url + BASE},
         )
     )

@@ -80,7 +80,8 @@ cli()
 '''
 
 # Wraps a test's snippet: an async body with `client` (a MemoryLayerClient on the URL,
-# workspace from MEMORYLAYER_WORKSPACE if set) and `emit(obj)`, which prints one JSON line.
+# workspace from MEMORYLAYER_WORKSPACE and API key from MEMORYLAYER_API_KEY if set) and
+# `emit(obj)`, which prints one JSON line.
 CLIENT_PRELUDE = """\
 import asyncio, json, os, sys
 from memorylayer import MemoryLayerClient
@@ -96,6 +97,7 @@ async def _main():
     async with MemoryLayerClient(
         base_url=os.environ["MEMORYLAYER_URL"],
         workspace_id=os.environ.get("MEMORYLAYER_WORKSPACE") or None,
+        api_key=os.environ.get("MEMORYLAYER_API_KEY") or None,
         max_retries=0,
     ) as client:
 {body}
@@ -368,17 +370,22 @@ def run_client(
     workspace_id: str | None = None,
     timeout: float = 120.0,
     venv: Path | None = None,
+    api_key: str | None = None,
 ) -> list[Any]:
     """Runs an async snippet with the real `memorylayer-client` against `url` (any server
-    that claims to speak MemoryLayer, memtui's own included). Inside the snippet, `client`
-    is an open `MemoryLayerClient` and `emit(obj)` records a JSON-able result."""
+    that claims to speak MemoryLayer, memtui's own included, which needs `api_key`).
+    Inside the snippet, `client` is an open `MemoryLayerClient` and `emit(obj)` records a
+    JSON-able result."""
     venv = venv or ensure_venv()
     script = CLIENT_PRELUDE.format(body=textwrap.indent(textwrap.dedent(body).strip(), " " * 8))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["MEMORYLAYER_URL"] = url
     env.pop("MEMORYLAYER_WORKSPACE", None)
+    env.pop("MEMORYLAYER_API_KEY", None)
     if workspace_id:
         env["MEMORYLAYER_WORKSPACE"] = workspace_id
+    if api_key:
+        env["MEMORYLAYER_API_KEY"] = api_key
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as handle:
         handle.write(script)
     try:
