@@ -34,6 +34,13 @@ class KeyStore(Protocol):
         """The key's id if `key` is a valid, unrevoked key; else None."""
         ...
 
+    def signing_secret(self, purpose: str) -> bytes:
+        """A random 32-byte secret for `purpose` (e.g. signing Memanto session tokens),
+        made on first use and the same ever after, for every server over this store (so
+        a token one server signed is good at another, and after a restart). Never
+        logged or listed."""
+        ...
+
     def close(self) -> None: ...
 
 

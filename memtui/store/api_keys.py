@@ -16,12 +16,13 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from memtui.config import mask_secret
 from memtui.domain.api_keys import KEY_PREFIX, ApiKeyInfo, NewApiKey, generate_key, hash_key
 from memtui.domain.clock import Clock, utc_now
 from memtui.domain.errors import NotFoundError
-from memtui.store.tables import ApiKeyTable
+from memtui.store.tables import ApiKeyTable, SchemaMetaTable
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -33,6 +34,9 @@ VERIFY_CACHE_SECONDS = 1.0
 LAST_USED_RESOLUTION_SECONDS = 60.0
 
 _api_key = ApiKeyTable.__table__
+_meta = SchemaMetaTable.__table__
+SECRET_BYTES = 32
+_PURPOSE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def _info(row: Any) -> ApiKeyInfo:
@@ -56,6 +60,7 @@ class SqlKeyStore:
         self._lock = threading.Lock()
         self._verified: dict[str, tuple[float, str]] = {}  # hash -> (checked at, key id)
         self._last_used_written: dict[str, float] = {}
+        self._secrets: dict[str, bytes] = {}
 
     @classmethod
     def open(cls, db_url: str, *, clock: Clock = utc_now) -> SqlKeyStore:
@@ -130,6 +135,37 @@ class SqlKeyStore:
                 select(_api_key.c.id).where(_api_key.c.id.in_(ids), _api_key.c.revoked_at.is_(None))
             )
             return {row.id for row in rows}
+
+    # --- signing secrets ---------------------------------------------------------------
+
+    def signing_secret(self, purpose: str) -> bytes:
+        """The store's secret for `purpose`, made on first use. It lives in the store's
+        `schema_meta` table (key `secret.<purpose>`), so every server over the store
+        shares it; two servers making it at once agree on the first one written."""
+        if not purpose or len(purpose) > 40 or not set(purpose) <= _PURPOSE_CHARS:
+            raise ValueError(f"invalid secret purpose {purpose!r}")
+        key = f"secret.{purpose}"
+        with self._lock:
+            cached = self._secrets.get(purpose)
+        if cached is not None:
+            return cached
+        query = select(_meta.c.value).where(_meta.c.key == key)
+        with self._engine.connect() as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            try:
+                with self._engine.begin() as connection:
+                    connection.execute(
+                        insert(_meta).values(key=key, value=secrets.token_hex(SECRET_BYTES))
+                    )
+            except IntegrityError:
+                pass  # another server made it first: use theirs
+            with self._engine.connect() as connection:
+                row = connection.execute(query).first()
+        secret = bytes.fromhex(row.value)
+        with self._lock:
+            self._secrets[purpose] = secret
+        return secret
 
     # --- verification ----------------------------------------------------------------
 

@@ -3,9 +3,12 @@ by the SQL store; the app factory takes any Backend plus any KeyStore."""
 
 from __future__ import annotations
 
+import os
+import threading
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from memtui.backend import (
     ExpiryWatcher,
@@ -19,6 +22,7 @@ from memtui.domain.errors import NotFoundError
 from memtui.domain.models import ChangeKind
 from memtui.store import SqlStore
 from tests.helpers.core_only_backend import CoreOnlyBackend
+from tests.helpers.postgres import skip_or_fail_without_postgres, throwaway_database
 
 
 class DictKeyStore:
@@ -27,6 +31,7 @@ class DictKeyStore:
     def __init__(self, clock: ManualClock) -> None:
         self.clock = clock
         self.keys: dict[str, tuple[str, ApiKeyInfo]] = {}  # key -> (id, info)
+        self.secrets: dict[str, bytes] = {}
 
     def create(self, name: str = "") -> NewApiKey:
         key = generate_key()
@@ -49,6 +54,9 @@ class DictKeyStore:
     def verify(self, key: str) -> str | None:
         found = self.keys.get(key)
         return found[0] if found else None
+
+    def signing_secret(self, purpose: str) -> bytes:
+        return self.secrets.setdefault(purpose, os.urandom(32))
 
     def close(self) -> None:
         pass
@@ -97,3 +105,40 @@ async def test_the_app_serves_any_backend_with_any_key_store(
             assert [s["agent_id"] for s in listed.json()["sessions"]] == ["bot"]
     finally:
         backend.close()
+
+
+def _check_signing_secrets(url: str, clock: ManualClock) -> None:
+    with SqlStore(url, clock=clock) as store:
+        keys = store.key_store()
+        # Several threads (or servers) asking first at once all get the one secret.
+        found: list[bytes] = []
+        threads = [
+            threading.Thread(target=lambda: found.append(keys.signing_secret("memanto-token")))
+            for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(set(found)) == 1 and len(found[0]) == 32
+        assert keys.signing_secret("other") != found[0]
+        with pytest.raises(ValueError, match="invalid secret purpose"):
+            keys.signing_secret("no spaces")
+        assert keys.list() == []  # a secret is not a key: never listed
+        keys.close()
+    with SqlStore(url, clock=clock) as reopened:  # the same after a restart
+        keys = reopened.key_store()
+        assert keys.signing_secret("memanto-token") == found[0]
+        keys.close()
+
+
+def test_a_sqlite_store_keeps_one_signing_secret_per_purpose(
+    sqlite_url: str, clock: ManualClock
+) -> None:
+    _check_signing_secrets(sqlite_url, clock)
+
+
+def test_a_postgres_store_keeps_one_signing_secret_per_purpose(clock: ManualClock) -> None:
+    skip_or_fail_without_postgres()
+    with throwaway_database("memtui_secrets") as url:
+        _check_signing_secrets(url, clock)

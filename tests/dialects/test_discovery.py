@@ -21,6 +21,7 @@ def test_health_lists_memtrace_first_then_each_dialect(server: LiveServer) -> No
     }
     assert _dialects(server)["zeromemory"] == "/api/v1/public/memory/v2/session"
     assert _dialects(server)["memorylayer"] == "/v1"
+    assert _dialects(server)["memanto"] == "/api/v2"
     # The same answer under the API base path.
     assert httpx.get(server.url + "/api/v1/health", timeout=10).json() == health
 

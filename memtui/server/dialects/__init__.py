@@ -53,9 +53,9 @@ class Dialect:
 
 def dialects() -> tuple[Dialect, ...]:
     """Every dialect `memtui serve` speaks besides Memtrace v1."""
-    from memtui.server.dialects import memorylayer, zeromemory
+    from memtui.server.dialects import memanto, memorylayer, zeromemory
 
-    return (memorylayer.DIALECT, zeromemory.DIALECT)
+    return (memanto.DIALECT, memorylayer.DIALECT, zeromemory.DIALECT)
 
 
 def health_entries(served: tuple[Dialect, ...]) -> list[dict[str, str]]:
