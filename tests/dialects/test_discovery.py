@@ -41,3 +41,39 @@ def test_openapi_tags_every_dialect_route_with_its_dialect(server: LiveServer) -
             else:
                 assert not set(operation["tags"]) & set(bases), path
     assert all(seen.values()), seen
+
+
+def test_what_every_dialect_writes_streams_on_api_v1_events(server: LiveServer) -> None:
+    from tests.helpers.sse import events
+
+    with server.client(timeout=10) as memtrace:
+        cursor = memtrace.get("/changes").json()["latest_id"]
+    bearer = {"Authorization": f"Bearer {server.api_key}"}
+    with httpx.Client(base_url=server.url, headers=bearer, timeout=10) as http:
+        token = http.post("/api/v2/agents/ev-memanto/activate").json()["session_token"]
+        http.post(
+            "/api/v2/agents/ev-memanto/remember",
+            params={"content": "via memanto"},
+            headers={"X-Session-Token": token},
+        )
+        ml = http.post("/v1/sessions", json={"workspace_id": "ev-ml"}).json()["session"]["id"]
+        http.post(f"/v1/sessions/{ml}/memory", json={"key": "k", "value": 1})
+        http.post(
+            "/v1/memories", json={"content": "via memorylayer"}, headers={"X-Workspace-ID": "ev-ml"}
+        )
+        http.post("/api/v1/public/memory/v2/session", json={"session_id": "ev-zero"})
+    seen: list[tuple[str, str | None]] = []
+    with events(server, last_event_id=cursor) as stream:
+        while len(seen) < 7:
+            event = stream.next_event()
+            if not event.kind.startswith("agent."):  # new agents are registered on the way
+                seen.append((event.kind, event.data.get("agent_id")))
+    assert seen == [
+        ("session.created", "ev-memanto"),
+        ("memory.created", "ev-memanto"),
+        ("session.created", "ev-ml"),
+        ("working_memory.changed", "ev-ml"),
+        ("memory.created", "ev-ml"),
+        ("session.created", "zeromemory"),
+        ("snapshot.created", "zeromemory"),
+    ]
