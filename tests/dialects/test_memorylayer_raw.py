@@ -256,3 +256,13 @@ def test_hostile_text_comes_back_exactly(server: LiveServer) -> None:
             assert stored["memory"]["content"] == text
         assert api.get(f"/sessions/{sid}/memory").json() == {t: t for t in texts}
         assert api.get(f"/sessions/{sid}").json()["metadata"] == {"t": texts}
+
+
+def test_a_bad_working_memory_key_leaves_no_session_behind(server: LiveServer) -> None:
+    with _api(server, "ml-bad-wm") as api:
+        answer = api.post("/sessions", json={"working_memory": {"ok": 1, "": 2}})
+        assert answer.status_code == 400
+        error = answer.json()
+        assert error["details"]["field"] == "working_memory"
+        assert "working_memory key" in error["message"]
+        assert api.get("/sessions").json() == {"sessions": [], "total_count": 0}

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 
 from memtui.backend import Backend
+from memtui.domain import validation as check
 from memtui.domain.dialects import memorylayer as rules
 from memtui.domain.errors import InvalidInputError, NotFoundError
 from memtui.domain.models import MemoryPatch, MemoryQuery, NewMemory, SessionStatus
@@ -67,6 +68,13 @@ def session_routes(api: APIRouter, backend: Backend) -> None:
     )
     def create_session(body: m.SessionCreateIn, x_workspace_id: WorkspaceHeader = None) -> Any:
         workspace = _workspace(body.workspace_id, x_workspace_id) or rules.DEFAULT_WORKSPACE
+        for key, value in (body.working_memory or {}).items():
+            # Checked before the session exists, so a bad key leaves nothing behind.
+            try:
+                check.check_text("a working_memory key", key, max_length=500)
+            except InvalidInputError as exc:
+                raise InvalidInputError(exc.message, field="working_memory", value=key) from None
+            check.check_json(f"working_memory.{key}", value, copy=False)
         session = backend.create_session(
             workspace,
             metadata=body.metadata,
