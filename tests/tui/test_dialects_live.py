@@ -67,7 +67,7 @@ async def test_each_dialects_writes_appear_live(  # type: ignore[no-untyped-def]
             wanted = {memanto_session, ml_session, "tui-zero"}
             for _ in range(200):  # the change feed is polled every 50 ms here
                 await pilot.pause(0.05)
-                await app.workers.wait_for_complete()
+                await settle(pilot)  # (a load replaced by a newer one is not an error)
                 if wanted <= set(app.session_list.shown_ids):
                     break
             assert wanted <= set(app.session_list.shown_ids)
