@@ -269,11 +269,18 @@ class MemtuiMcpServer:
             timeout_graceful_shutdown=3,
             server_header=False,
         )
-        # uvicorn re-raises the signal that stopped it once it is done; with no-op
-        # handlers in place that ends in a clean return (exit 0), not a kill.
+        server = uvicorn.Server(config)
+
+        # Until uvicorn installs its own handlers a SIGTERM must still stop it (a
+        # supervisor may stop us at once): it sets should_exit, which uvicorn checks
+        # right after start-up. uvicorn re-raises the signal that stopped it once it is
+        # done; this handler then makes that a clean return (exit 0), not a kill.
+        def request_exit(*_: object) -> None:
+            server.should_exit = True
+
         for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: None)
-        uvicorn.Server(config).run(sockets=[sock])
+            signal.signal(signum, request_exit)
+        server.run(sockets=[sock])
 
 
 def configure_logging() -> None:
