@@ -7,7 +7,8 @@ to this.
   `capabilities()`; the rest raise `UnsupportedError` naming the `Capability`.
 - `KeyStore`, `ExpiryWatcher` (services.py): what `memtui serve` needs beyond the
   Backend; a store offers them through `HasKeyStore.key_store()` and
-  `HasExpiryWatcher.expiry_watcher()`.
+  `HasExpiryWatcher.expiry_watcher()`; event streams wake at once on a
+  `ChangeNotifier` and, across processes, on a `HasChangeChannel`'s `ChangeChannel`.
 
 Implementations: `memtui.store.SqlStore` (SQLite or PostgreSQL) and
 `memtui.remote.HttpBackend` (a memtui or plain Memtrace server).
@@ -15,7 +16,16 @@ Implementations: `memtui.store.SqlStore` (SQLite or PostgreSQL) and
 
 from memtui.backend.base import CAPABILITY_TEXT, BackendBase
 from memtui.backend.protocol import DEFAULT, Backend
-from memtui.backend.services import ExpiryWatcher, HasExpiryWatcher, HasKeyStore, KeyStore
+from memtui.backend.services import (
+    ChangeChannel,
+    ChangeNotifier,
+    ExpiryWatcher,
+    HasChangeChannel,
+    HasExpiryWatcher,
+    HasKeyStore,
+    KeyStore,
+    ReportsActiveKeys,
+)
 from memtui.domain.errors import UnsupportedError
 from memtui.domain.models import ALL_CAPABILITIES, Capability
 
@@ -26,9 +36,13 @@ __all__ = [
     "Backend",
     "BackendBase",
     "Capability",
+    "ChangeChannel",
+    "ChangeNotifier",
     "ExpiryWatcher",
+    "HasChangeChannel",
     "HasExpiryWatcher",
     "HasKeyStore",
     "KeyStore",
+    "ReportsActiveKeys",
     "UnsupportedError",
 ]

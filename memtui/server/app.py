@@ -14,13 +14,13 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPBearer
 
 from memtui import __version__
-from memtui.backend import Backend, KeyStore
+from memtui.backend import Backend, ChangeNotifier, KeyStore, ReportsActiveKeys
 from memtui.domain.clock import Clock
 from memtui.server import schemas as s
 from memtui.server.dialects import DialectContext, dialects, health_entries
 from memtui.server.error_shapes import ErrorShapes
 from memtui.server.errors import install_error_handlers
-from memtui.server.events import DEFAULT_MAX_EVENT_STREAMS, ChangeHub, notify_url_for
+from memtui.server.events import DEFAULT_MAX_EVENT_STREAMS, ChangeHub, change_channel_of
 from memtui.server.guard import DEFAULT_MAX_BODY_BYTES, ApiGuard
 from memtui.server.routes import (
     COMMON_ERRORS,
@@ -64,15 +64,14 @@ def create_app(
         max_streams=max_event_streams,
         # A key store that can say which keys are still valid lets revocation end open
         # streams (the SQL one can; the KeyStore protocol does not require it).
-        keys_active=getattr(key_store, "active_among", None),
-        notify_url=notify_url_for(backend),
+        keys_active=key_store.active_among if isinstance(key_store, ReportsActiveKeys) else None,
+        channel=change_channel_of(backend),
         stop=stop,
     )
     # This process's commits wake the streams at once; any backend that cannot say
     # so is woken after every write request instead.
-    add_listener = getattr(backend, "add_change_listener", None)
-    if add_listener is not None:
-        add_listener(hub.notify)
+    if isinstance(backend, ChangeNotifier):
+        backend.add_change_listener(hub.notify)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -163,7 +162,7 @@ def create_app(
         max_body_bytes=max_body_bytes,
         public_paths=public_paths,
         protected_prefixes=(API_PREFIX, *(d.base_path for d in served)),
-        on_write=None if add_listener is not None else hub.notify,
+        on_write=None if isinstance(backend, ChangeNotifier) else hub.notify,
         error_shapes=shapes,
     )
 

@@ -35,7 +35,7 @@ import anyio
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from memtui.backend import Backend
+from memtui.backend import Backend, ChangeChannel, HasChangeChannel
 from memtui.domain.models import Change
 from memtui.server.responses import dumps_for_client
 
@@ -86,14 +86,14 @@ class ChangeHub:
         *,
         max_streams: int = DEFAULT_MAX_EVENT_STREAMS,
         keys_active: Callable[[set[str]], set[str]] | None = None,
-        notify_url: str | None = None,
+        channel: ChangeChannel | None = None,
         watch_seconds: float = WATCH_SECONDS,
         stop: threading.Event | None = None,
     ) -> None:
         self.backend = backend
         self.max_streams = max_streams
         self._keys_active = keys_active
-        self._notify_url = notify_url
+        self._channel = channel  # other processes' commits are announced here
         self._watch_seconds = watch_seconds
         self._loop: asyncio.AbstractEventLoop | None = None
         self._generation = 0
@@ -112,7 +112,7 @@ class ChangeHub:
         self._loop = asyncio.get_running_loop()
         self._woken = asyncio.Event()
         self._watcher = self._loop.create_task(self._watch())
-        if self._notify_url is not None:
+        if self._channel is not None:
             self._listener = threading.Thread(
                 target=self._listen, name="memtui-change-listener", daemon=True
             )
@@ -249,23 +249,21 @@ class ChangeHub:
     def _listen(self) -> None:
         import psycopg
 
-        from memtui.store.engine import CHANGE_CHANNEL
-
-        assert self._notify_url is not None
+        channel = self._channel
+        assert channel is not None
         failures = 0
         while not self.closed:
             try:
-                with psycopg.connect(self._notify_url, autocommit=True, connect_timeout=5) as conn:
-                    conn.execute(f"LISTEN {CHANGE_CHANNEL}")
+                with psycopg.connect(channel.url, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {channel.name}")
                     self._listening.set()
                     failures = 0
                     self.notify()  # writes while it was down are not missed
                     # This server's own writes woke the streams already (the store's
                     # change listener); only other processes' need waking for.
-                    own = getattr(self.backend, "change_origin", None)
                     while not self.closed:
                         for notification in conn.notifies(timeout=1.0):
-                            if notification.payload != own:
+                            if notification.payload != channel.own_payload:
                                 self.notify()
             except Exception as exc:  # noqa: BLE001 - reconnect; the watcher polls meanwhile
                 self._listening.clear()
@@ -276,13 +274,10 @@ class ChangeHub:
         self._listening.clear()
 
 
-def notify_url_for(backend: Backend) -> str | None:
-    """The libpq URL for LISTEN on a PostgreSQL store; None for any other backend."""
-    engine = getattr(backend, "engine", None)
-    if engine is None or engine.dialect.name != "postgresql":
-        return None
-    url = engine.url.set(drivername="postgresql")
-    return str(url.render_as_string(hide_password=False))
+def change_channel_of(backend: Backend) -> ChangeChannel | None:
+    """The channel on which every process's commits are announced (PostgreSQL's
+    LISTEN/NOTIFY); None for a backend without one."""
+    return backend.change_channel() if isinstance(backend, HasChangeChannel) else None
 
 
 async def change_stream(

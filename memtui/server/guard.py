@@ -16,6 +16,7 @@ import anyio
 
 from memtui.backend import KeyStore
 from memtui.domain.actor import acting_as
+from memtui.domain.errors import BackendUnavailableError
 from memtui.server.error_shapes import ErrorShapes, under
 from memtui.server.errors import RAW_BODY_SCOPE_KEY, RETRY_AFTER_SECONDS
 
@@ -76,32 +77,23 @@ async def _send_json(
 
 
 def _is_store_error(exc: BaseException) -> bool:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from memtui.domain.errors import BackendUnavailableError
-
-    return isinstance(exc, SQLAlchemyError | BackendUnavailableError)
+    return isinstance(exc, BackendUnavailableError)
 
 
 ShapedSend = Callable[..., Awaitable[None]]  # (status, body, headers=()) -> None
 
 
 async def _send_store_error(send: ShapedSend, exc: BaseException, doing: str) -> None:
-    """A JSON 503 with Retry-After for a store that failed; its full description (URL,
-    driver's message) goes to the log only. Anything else is a logged generic 500."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from memtui.domain.errors import BackendUnavailableError
-    from memtui.store.errors import to_memtui_error
-
-    error = to_memtui_error(exc, "the store") if isinstance(exc, SQLAlchemyError) else exc
-    if not isinstance(error, BackendUnavailableError):
-        log.error("store error while %s: %s", doing, error)
+    """A JSON 503 with Retry-After for a store that failed (a backend and its key store
+    raise BackendUnavailableError); its full description (URL, driver's message) goes
+    to the log only. Anything else is a logged generic 500."""
+    if not isinstance(exc, BackendUnavailableError):
+        log.error("store error while %s: %s", doing, exc)
         await send(500, {"error": "internal server error"})
         return
-    log.warning("store unavailable while %s: %s", doing, error.message)
+    log.warning("store unavailable while %s: %s", doing, exc.message)
     retry = (b"retry-after", str(RETRY_AFTER_SECONDS).encode())
-    await send(503, {"error": error.public}, (retry,))
+    await send(503, {"error": exc.public}, (retry,))
 
 
 def _nul_in_url(scope: Scope) -> dict[str, Any] | None:

@@ -1,8 +1,9 @@
 """The SQLModel store: the Backend protocol on SQLite or PostgreSQL.
 
 `SqlStore(url, clock=...)` accepts any SQLAlchemy URL (default: a SQLite file in the
-user's data directory, created on first use). `SqlStore.engine` is public so the server
-can manage its API keys (table `api_key`, see memtui.store.tables.ApiKeyTable).
+user's data directory, created on first use). `SqlStore.key_store()` gives `memtui serve`
+its API keys (table `api_key`, see memtui.store.api_keys); `SqlStore.engine` stays
+public for tools and tests that read the database itself.
 
 The exports are imported on first use (PEP 562), so `import memtui.store.fastpath`
 (stdlib sqlite3, on the TUI's first-paint path) does not pull in SQLModel (~400 ms).

@@ -9,19 +9,22 @@ holds the masked form (`mtk_AbCd…`) so `keys list` can show which key is which
 
 from __future__ import annotations
 
+import functools
 import secrets
+import sqlite3
 import threading
 import time
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from memtui.config import mask_secret
 from memtui.domain.api_keys import KEY_PREFIX, ApiKeyInfo, NewApiKey, generate_key, hash_key
 from memtui.domain.clock import Clock, utc_now
 from memtui.domain.errors import NotFoundError
+from memtui.store.errors import to_memtui_error
 from memtui.store.tables import ApiKeyTable, SchemaMetaTable
 
 if TYPE_CHECKING:
@@ -37,6 +40,23 @@ _api_key = ApiKeyTable.__table__
 _meta = SchemaMetaTable.__table__
 SECRET_BYTES = 32
 _PURPOSE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _domain_errors(method: Callable[P, R]) -> Callable[P, R]:
+    """The KeyStore protocol raises only memtui.domain.errors (the server answers a
+    BackendUnavailableError with 503): a driver's error becomes one of them here."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except (SQLAlchemyError, sqlite3.Error) as exc:
+            raise to_memtui_error(exc, "the store") from exc
+
+    return wrapper
 
 
 def _info(row: Any) -> ApiKeyInfo:
@@ -77,6 +97,7 @@ class SqlKeyStore:
 
     # --- management -----------------------------------------------------------------
 
+    @_domain_errors
     def create(self, name: str = "") -> NewApiKey:
         key = generate_key()
         info = ApiKeyInfo(
@@ -99,6 +120,7 @@ class SqlKeyStore:
             )
         return NewApiKey(info=info, key=key)
 
+    @_domain_errors
     def list(self) -> list[ApiKeyInfo]:
         with self._engine.connect() as connection:
             rows = connection.execute(
@@ -109,6 +131,7 @@ class SqlKeyStore:
     def count_active(self) -> int:
         return sum(1 for info in self.list() if not info.revoked)
 
+    @_domain_errors
     def revoke(self, key_id: str) -> ApiKeyInfo:
         """NotFoundError for an unknown id; revoking twice keeps the first time."""
         with self._engine.begin() as connection:
@@ -124,6 +147,7 @@ class SqlKeyStore:
             self._verified.clear()
         return _info(row)
 
+    @_domain_errors
     def active_among(self, key_ids: Iterable[str]) -> set[str]:
         """Which of these key ids exist and are not revoked (one query, any process's
         revocation included)."""
@@ -185,6 +209,7 @@ class SqlKeyStore:
                 return None
             return cached[1]
 
+    @_domain_errors
     def verify(self, key: str) -> str | None:
         """The key's id if `key` is a valid, unrevoked key; else None."""
         if not key.startswith(KEY_PREFIX) or len(key) > 200:

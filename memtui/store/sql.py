@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from memtui.backend.base import BackendBase
+from memtui.backend.services import ChangeChannel
 from memtui.config import default_db_url
 from memtui.domain.clock import Clock, utc_now
 from memtui.domain.models import (
@@ -39,7 +40,7 @@ from memtui.domain.models import (
     Snapshot,
     WorkingMemoryItem,
 )
-from memtui.store.engine import Database, parse_url
+from memtui.store.engine import CHANGE_CHANNEL, Database, parse_url
 from memtui.store.repos.agents import AgentRepo
 from memtui.store.repos.briefing import BriefingRepo
 from memtui.store.repos.changes import ChangeRepo
@@ -107,6 +108,18 @@ class SqlStore(BackendBase):
         """`listener()` runs after every commit of this store object that appended to
         the change feed. It must be quick and must not raise."""
         self._db.add_change_listener(listener)
+
+    def change_channel(self) -> ChangeChannel | None:
+        """PostgreSQL: every commit that appended changes NOTIFYs this channel, from any
+        process (memtui.backend.HasChangeChannel). SQLite has none."""
+        if self.is_sqlite:
+            return None
+        url = self.engine.url.set(drivername="postgresql")  # libpq's own URL form
+        return ChangeChannel(
+            url=str(url.render_as_string(hide_password=False)),
+            name=CHANGE_CHANNEL,
+            own_payload=self.change_origin,
+        )
 
     # --- about -------------------------------------------------------------------------
 

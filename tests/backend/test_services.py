@@ -6,21 +6,27 @@ from __future__ import annotations
 import os
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import create_engine
 
 from memtui.backend import (
+    ChangeNotifier,
     ExpiryWatcher,
+    HasChangeChannel,
     HasExpiryWatcher,
     HasKeyStore,
     KeyStore,
+    ReportsActiveKeys,
 )
 from memtui.domain.api_keys import ApiKeyInfo, NewApiKey, generate_key
 from memtui.domain.clock import ManualClock
-from memtui.domain.errors import NotFoundError
+from memtui.domain.errors import BackendUnavailableError, NotFoundError
 from memtui.domain.models import ChangeKind
 from memtui.store import SqlStore
+from memtui.store.api_keys import SqlKeyStore
 from tests.helpers.core_only_backend import CoreOnlyBackend
 from tests.helpers.postgres import skip_or_fail_without_postgres, throwaway_database
 
@@ -81,6 +87,42 @@ def test_the_sql_store_offers_a_key_store_and_an_expiry_watcher(
         assert watcher.emit_due() == 1  # type: ignore[attr-defined]
         [expired] = store.changes_since(cursor)
         assert (expired.kind, expired.entity_id) == (ChangeKind.SESSION_EXPIRED, session.id)
+
+
+def test_the_sql_key_store_raises_only_domain_errors(tmp_path: Path) -> None:
+    """The server answers a failing key store with 503 from the error type alone (it
+    imports nothing of the store): the driver's error must arrive as a domain error."""
+    unreachable = create_engine(f"sqlite:///{tmp_path / 'missing-directory' / 'keys.db'}")
+    keys = SqlKeyStore(unreachable)
+    assert isinstance(keys, ReportsActiveKeys)
+    for call in (lambda: keys.verify(generate_key()), keys.list, lambda: keys.create("x")):
+        with pytest.raises(BackendUnavailableError) as err:
+            call()
+        assert "cannot open the database" in err.value.message
+    unreachable.dispose()
+
+
+def test_the_sql_store_announces_its_commits(sqlite_url: str, clock: ManualClock) -> None:
+    with SqlStore(sqlite_url, clock=clock) as store:
+        assert isinstance(store, ChangeNotifier) and isinstance(store, HasChangeChannel)
+        heard: list[int] = []
+        store.add_change_listener(lambda: heard.append(store.latest_change_id()))
+        store.ensure_agent("bot")
+        assert heard == [store.latest_change_id()] and heard[0] > 0
+        assert store.change_channel() is None  # SQLite: other processes are polled for
+
+
+@pytest.mark.postgres
+def test_a_postgres_store_names_its_notify_channel() -> None:
+    from tests.helpers.postgres import skip_or_fail_without_postgres, throwaway_database
+
+    skip_or_fail_without_postgres()
+    with throwaway_database("memtui_channel") as url, SqlStore(url) as store:
+        channel = store.change_channel()
+        assert channel is not None and channel.name == "memtui_changes"
+        assert channel.own_payload == store.change_origin
+        assert channel.url.startswith("postgresql://") and "memtui_channel" in channel.url
+        assert channel.url not in repr(channel)  # the password is never in a log line
 
 
 async def test_the_app_serves_any_backend_with_any_key_store(
