@@ -231,6 +231,46 @@ def _add_history_commands(add: AddCommand) -> None:
     _json_option(restore)
 
 
+def _add_transfer_commands(add: AddCommand) -> None:
+    export = add(
+        "export",
+        help="write the store (or one agent's or session's data) as JSON Lines to stdout",
+        description="Write agents, sessions, snapshots, working memory and memories as one "
+        "JSON object per line, ids and times kept. Streams: constant memory at any size.",
+        epilog="example: memtui export --agent claude-code > claude-code.jsonl",
+    )
+    scope = export.add_mutually_exclusive_group()
+    scope.add_argument("--agent", metavar="AGENT", help="only this agent's data")
+    scope.add_argument("--session", metavar="SESSION", help="only this session's data")
+
+    imp = add(
+        "import",
+        help="read a memtui export (or a MemoryLayer workspace export) into the store",
+        description="Import a file written by memtui export, or by MemoryLayer's workspace "
+        "export. Every line is checked before anything is written; then records are "
+        "written in batches, each all or nothing. Importing twice adds nothing.",
+    )
+    imp.add_argument("file", metavar="FILE", help="the file to read ('-': stdin)")
+    imp.add_argument(
+        "--batch-size",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="records written per transaction (1000)",
+    )
+    _json_option(imp)
+
+    web = add(
+        "web",
+        help="serve the terminal UI in a web browser (textual-serve)",
+        description="Serve the memtui terminal UI to browsers. Each browser tab runs its "
+        "own memtui on the same store or server. Listens on 127.0.0.1 unless told "
+        "otherwise: anyone who can reach the port can read and change your agents' memory.",
+    )
+    web.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    web.add_argument("--port", type=int, default=8566, help="port (8566)")
+
+
 # command -> "module:function", imported only when that command runs
 _RUNNERS = {
     "demo": "memtui.commands.demo:run_demo_command",
@@ -246,6 +286,9 @@ _RUNNERS = {
     "close": "memtui.commands.lifecycle:run_close_command",
     "new": "memtui.commands.lifecycle:run_new_command",
     "mcp": "memtui.commands.mcp:run_mcp_command",
+    "export": "memtui.commands.export_store:run_export_command",
+    "import": "memtui.commands.import_store:run_import_command",
+    "web": "memtui.commands.web:run_web_command",
     "serve": "memtui.commands.serve:run_serve_command",
     "keys": "memtui.commands.keys:run_keys_command",
     "history": "memtui.commands.history:run_history_command",
@@ -328,6 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_pane_commands(commands.add)
     _add_history_commands(commands.add)
     _add_mcp_command(commands.add)
+    _add_transfer_commands(commands.add)
 
     serve = commands.add("serve", help="run the Memtrace-compatible HTTP server on a local store")
     serve.add_argument("--host", default="127.0.0.1")

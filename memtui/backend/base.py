@@ -54,6 +54,7 @@ from memtui.domain.models import (
     Snapshot,
     WorkingMemoryItem,
 )
+from memtui.domain.transfer import ImportOutcome, Record
 
 if TYPE_CHECKING:
     from memtui.domain.context.explain import ContextExplanation
@@ -74,6 +75,7 @@ CAPABILITY_TEXT: dict[str, str] = {
     Capability.CONTEXT_EXPLAIN: "context explanations",
     Capability.HISTORY: "history",
     Capability.TRASH: "a trash (restoring deleted things)",
+    Capability.IMPORT: "import",
 }
 
 _SCAN_PAGE = 1000  # rows per list_memories call when a built-in operation scans
@@ -414,6 +416,11 @@ class BackendBase(ABC):
 
     def purge_trash(self, item_ids: Sequence[int] | None = None) -> int:
         raise self._unsupported(Capability.TRASH)
+
+    # --- import (optional) ---------------------------------------------------------------
+
+    def import_records(self, records: Sequence[Record]) -> ImportOutcome:
+        raise self._unsupported(Capability.IMPORT)
 
     # --- change feed (optional) ----------------------------------------------------------
 

@@ -38,6 +38,7 @@ from memtui.domain.models import (
     Snapshot,
     WorkingMemoryItem,
 )
+from memtui.domain.transfer import ImportOutcome, Record
 
 if TYPE_CHECKING:
     from memtui.domain.context.explain import ContextExplanation
@@ -265,6 +266,16 @@ class Backend(Protocol):
     def purge_trash(self, item_ids: Sequence[int] | None = None) -> int:
         """Deletes trash items for good, with their history (None: the whole trash);
         returns how many went."""
+
+    # --- import --------------------------------------------------------------------------
+
+    def import_records(self, records: Sequence[Record]) -> ImportOutcome:
+        """Stores objects exactly as exported (memtui.domain.transfer): ids, times,
+        versions kept. All or nothing. An object already stored with the same values is
+        counted unchanged; one stored with other values is kept as stored and returned
+        as a conflict. Agents a record names but the batch and store lack are
+        registered; a snapshot or working-memory item whose session exists in neither is
+        an InvalidInputError naming its line."""
         ...
 
     # --- change feed ---------------------------------------------------------------------

@@ -543,6 +543,7 @@ class Capability(StrEnum):
     CONTEXT_EXPLAIN = "context_explain"  # why each memory is in a context or not
     HISTORY = "history"  # revisions of memories, keys, sessions, snapshots
     TRASH = "trash"  # deletes go to a trash, restorable until purged
+    IMPORT = "import"  # lossless import: ids, times and versions kept (memtui import)
 
 
 ALL_CAPABILITIES: frozenset[str] = frozenset(c.value for c in Capability)

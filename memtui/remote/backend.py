@@ -44,6 +44,7 @@ _DELEGATED = (
     "close_session",
     "delete_session",
     "add_memories",
+    "import_records",
     "get_memory",
     "list_memories",
     "count_memories",

@@ -34,6 +34,7 @@ from memtui.domain.models import (
     Snapshot,
     WorkingMemoryItem,
 )
+from memtui.domain.transfer import ImportOutcome, Record, export_record
 from memtui.remote.events import EventFollower, StreamRefused
 from memtui.remote.memtrace_client import MemtraceClient
 from memtui.remote.transport import ConnectionStatus, describe_connect_error
@@ -326,6 +327,22 @@ class MemtuiClient(MemtraceClient):
         body = {"all": True} if item_ids is None else {"ids": [int(i) for i in item_ids]}
         data = self._send("POST", "/trash/purge", json=body)
         return int(data.get("purged") or 0)
+
+    # --- import -------------------------------------------------------------------------
+
+    def import_records(self, records: Sequence[Record]) -> ImportOutcome:
+        """One POST /import per call: the server stores the batch in one transaction.
+        Safe to retry: importing the same records again adds nothing."""
+        records = list(records)
+        if not records:
+            return ImportOutcome()
+        body = {"records": [export_record(r.obj) for r in records]}
+        data = self._send("POST", "/import", json=body, idempotent=True)
+        return ImportOutcome(
+            added=int(data["added"]),
+            unchanged=int(data["unchanged"]),
+            conflicts=tuple(records[int(c["index"])] for c in data.get("conflicts") or ()),
+        )
 
     # --- change feed ---------------------------------------------------------------------
 

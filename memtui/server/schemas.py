@@ -506,3 +506,24 @@ class ChangeListOut(_Response):
 
 
 WorkingMemoryConflictBody.model_rebuild()
+
+
+# --- import ----------------------------------------------------------------------------
+
+
+class ImportIn(_Request):
+    """A batch of `memtui export` records: `{"kind": "memory", "data": {...}}` each."""
+
+    records: list[dict[str, Any]]
+
+
+class ImportConflictOut(_Response):
+    index: int  # position in `records`
+    kind: str
+    key: list[str]  # the id, or session id and key for working memory
+
+
+class ImportOut(_Response):
+    added: int
+    unchanged: int  # already stored with the same values
+    conflicts: list[ImportConflictOut]  # stored with other values: kept as stored

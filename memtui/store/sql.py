@@ -40,6 +40,7 @@ from memtui.domain.models import (
     Snapshot,
     WorkingMemoryItem,
 )
+from memtui.domain.transfer import ImportOutcome, Record
 from memtui.store.engine import CHANGE_CHANNEL, Database, parse_url
 from memtui.store.repos.agents import AgentRepo
 from memtui.store.repos.briefing import BriefingRepo
@@ -49,6 +50,7 @@ from memtui.store.repos.history import HistoryRepo
 from memtui.store.repos.memories import MemoryRepo
 from memtui.store.repos.sessions import SessionRepo
 from memtui.store.repos.snapshots import SnapshotRepo
+from memtui.store.repos.transfer import TransferRepo
 from memtui.store.repos.trash import TrashRepo
 from memtui.store.repos.working_memory import WorkingMemoryRepo
 
@@ -77,6 +79,7 @@ class SqlStore(BackendBase):
         self._snapshots = SnapshotRepo(db)
         self._context = ContextRepo(db)
         self._changes = ChangeRepo(db)
+        self._transfer = TransferRepo(db, self._agents, self._sessions)
         self._history = HistoryRepo(db)
         self._trash = TrashRepo(db)
 
@@ -335,6 +338,12 @@ class SqlStore(BackendBase):
 
     def purge_trash(self, item_ids: Sequence[int] | None = None) -> int:
         return self._trash.purge(item_ids)
+
+    # --- import ------------------------------------------------------------------------
+
+    def import_records(self, records: Sequence[Record]) -> ImportOutcome:
+        """Exactly as exported (ids, times, versions), one transaction per call."""
+        return self._transfer.import_records(records)
 
     # --- change feed ------------------------------------------------------------------
 

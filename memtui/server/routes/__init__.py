@@ -22,6 +22,7 @@ from memtui.server.routes import (
     memories,
     sessions,
     snapshots,
+    transfer,
     working_memory,
 )
 from memtui.server.routes.changes import events_route
@@ -45,6 +46,7 @@ def extension_router(ctx: ServerContext) -> APIRouter:
     changes.extension_routes(router, ctx)
     history.extension_routes(router, ctx)
     history.trash_routes(router, ctx)
+    transfer.extension_routes(router, ctx)
     return router
 
 
