@@ -367,6 +367,9 @@ class Database:
                     from memtui.store.migrations import POSTGRES_SEQ_DEFAULT
 
                     conn.exec_driver_sql(POSTGRES_SEQ_DEFAULT)
+                from memtui.store.search_index import create_search_index
+
+                create_search_index(conn, self.dialect_name)
                 conn.execute(
                     insert(meta_t),
                     [

@@ -24,7 +24,7 @@ from memtui.domain.safe_json import loads_stored
 
 # Schema versions whose `session` table has the columns read below. A new version must
 # be added here on purpose (tests/tui/test_fastpath.py checks the current one is).
-SESSION_SCHEMA_VERSIONS = (1, 2, 3, 4, 5)  # 3 and 4 changed the memory table, 5 change and trash
+SESSION_SCHEMA_VERSIONS = (1, 2, 3, 4, 5, 6)  # 3 to 6 left the session table as it was
 SQLITE_SCHEMES = ("sqlite:///", "sqlite+pysqlite:///")
 
 _COLUMNS = (

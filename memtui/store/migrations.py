@@ -115,12 +115,21 @@ def _v5_history_and_trash(conn: Connection, dialect: str) -> None:
     TrashTable.__table__.create(conn, checkfirst=True)  # opening may have made it already
 
 
+def _v6_search_index(conn: Connection, dialect: str) -> None:
+    """The full-text index on memory content, built over every stored memory (progress
+    on stderr for a large store: this is the one step that takes a while)."""
+    from memtui.store.search_index import create_search_index, stderr_progress
+
+    create_search_index(conn, dialect, progress=stderr_progress)
+
+
 # version -> step that upgrades a store from version - 1 to version
 STEPS: dict[int, MigrationStep] = {
     2: _v2_change_ids_never_reused,
     3: _v3_session_priority_index,
     4: _v4_insertion_order,
     5: _v5_history_and_trash,
+    6: _v6_search_index,
 }
 
 

@@ -40,7 +40,9 @@ from memtui.domain.clock import ensure_utc
 #    are sorted (a batch shares one timestamp), in place of the id in the indexes.
 # 5: history and trash: change.actor, ix_change_entity (an object's changes), the
 #    trash table.
-SCHEMA_VERSION = 5
+# 6: the full-text index on memory content (memtui.store.search_index: FTS5 trigram
+#    on SQLite, pg_trgm GIN on PostgreSQL), outside tables.py.
+SCHEMA_VERSION = 6
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -48,6 +48,7 @@ from memtui.store.rows import (
     resolve_agent_id,
     tag_t,
 )
+from memtui.store.search_index import indexed_seqs
 from memtui.store.tables import UTCDateTime
 
 if TYPE_CHECKING:
@@ -88,7 +89,13 @@ def memory_filters(conn: Connection, query: MemoryQuery) -> list[Any]:
     for tag in dict.fromkeys(query.tags):
         clauses.append(exists().where(tag_t.c.memory_id == memory_t.c.id, tag_t.c.tag == tag))
     if query.content_contains:
-        clauses.append(memory_t.c.content.icontains(query.content_contains, autoescape=True))
+        needle = query.content_contains
+        if conn.dialect.name == "sqlite":
+            # The trigram index narrows the rows; the LIKE decides (memtui.store.search_index).
+            candidates = indexed_seqs(needle)
+            if candidates is not None:
+                clauses.append(memory_t.c.seq.in_(candidates))
+        clauses.append(memory_t.c.content.icontains(needle, autoescape=True))
     if query.min_importance is not None:
         clauses.append(memory_t.c.importance >= query.min_importance)
     if query.since is not None:
