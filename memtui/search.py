@@ -1,8 +1,9 @@
 """Memory search for every front end (`memtui search`, the MCP tool `memory_recall`).
 
-One thin call, kept in one place so that the CLI and the MCP server switch together when
-the Backend gains ranked full-text search: today the best the Backend offers is a
-case-insensitive substring match on content, newest first.
+One thin call, kept in one place so that the CLI and the MCP server search alike:
+`Backend.search_memories`, a case-insensitive substring match on content, ranked best
+match first where the backend has a text index (the SQL store: bm25 on SQLite, trigram
+similarity on PostgreSQL), else newest first; `Backend.search_method()` says which.
 """
 
 from __future__ import annotations
@@ -15,9 +16,6 @@ from memtui.domain.models import MemoryPage, MemoryQuery
 if TYPE_CHECKING:
     from memtui.backend import Backend
 
-# How the results are ordered, for front ends to say so.
-SEARCH_METHOD = "substring match on content, newest first"
-
 
 def search_memories(
     backend: Backend,
@@ -27,10 +25,11 @@ def search_memories(
     session_id: str | None = None,
     limit: int = 10,
 ) -> MemoryPage:
-    """Memories whose content contains `query` (case-insensitive), newest first."""
+    """Memories whose content contains `query` (case-insensitive), in the backend's
+    search order (`backend.search_method()`)."""
     if not isinstance(query, str) or not query.strip():
         raise InvalidInputError("query must be a non-empty string", field="query", value=query)
-    return backend.list_memories(
+    return backend.search_memories(
         MemoryQuery(
             agent_id=agent_id,
             session_id=session_id,

@@ -220,6 +220,14 @@ class BackendBase(ABC):
     @abstractmethod
     def count_memories(self, query: MemoryQuery) -> int: ...
 
+    def search_memories(self, query: MemoryQuery) -> MemoryPage:
+        """Unranked: list_memories' order (newest first). A backend with a text index
+        overrides it and `search_method`."""
+        return self.list_memories(replace(query, after=None, offset=0))
+
+    def search_method(self) -> str:
+        return "substring match on content, newest first"
+
     def list_memory_types(
         self, *, agent_id: str | None = None, session_id: str | None = None
     ) -> list[str]:

@@ -156,6 +156,17 @@ class Backend(Protocol):
         """How many memories match `query` (ignoring its paging fields)."""
         ...
 
+    def search_memories(self, query: MemoryQuery) -> MemoryPage:
+        """The memories `list_memories(query)` finds, best match to
+        `query.content_contains` first where the backend can rank (no cursor: the
+        first `query.limit`, `has_more` if there are more). `search_method()` says how
+        they are ordered."""
+        ...
+
+    def search_method(self) -> str:
+        """How `search_memories` orders its results, in a few words for a reader."""
+        ...
+
     def list_memory_types(
         self, *, agent_id: str | None = None, session_id: str | None = None
     ) -> list[str]:

@@ -1,8 +1,8 @@
 """`memtui search QUERY [--agent A] [--session S] [--limit N]`: find memories.
 
-It uses `memtui.search.search_memories`, the same call as the MCP tool `memory_recall`,
-so both become ranked together when the Backend gains full-text search. Today it is a
-case-insensitive substring match on content, newest first (the output says so).
+It uses `memtui.search.search_memories`, the same call as the MCP tool `memory_recall`:
+a case-insensitive substring match on content, best match first where the backend
+ranks (`--json` says how: `method`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ DEFAULT_LIMIT = 20
 
 def run_search_command(args: argparse.Namespace) -> int:
     def work(backend: Backend, printer: Printer) -> int:
-        from memtui.search import SEARCH_METHOD, search_memories
+        from memtui.search import search_memories
 
         limit = check_limit(args.limit)
         agent_id = backend.get_agent(args.agent).id if args.agent else None
@@ -31,7 +31,9 @@ def run_search_command(args: argparse.Namespace) -> int:
             backend, args.query, agent_id=agent_id, session_id=args.session, limit=limit
         )
         if args.json:
-            printer.json({"query": args.query, "method": SEARCH_METHOD, **page_json(page)})
+            printer.json(
+                {"query": args.query, "method": backend.search_method(), **page_json(page)}
+            )
             return 0
         if not page.memories:
             printer.write(f"No memory contains {printer.line(repr(args.query))}.")

@@ -35,7 +35,7 @@ from memtui.domain.models import (
     WorkingMemoryItem,
 )
 from memtui.domain.views import session_view
-from memtui.search import SEARCH_METHOD, search_memories
+from memtui.search import search_memories
 
 if TYPE_CHECKING:
     from memtui.backend import Backend
@@ -407,7 +407,7 @@ def _recall(ctx: ToolContext, args: RecallArgs) -> ToolOutput:
     return ToolOutput(
         {
             "query": args.query,
-            "method": SEARCH_METHOD,
+            "method": ctx.backend.search_method(),
             "count": page.count,
             "has_more": page.has_more,
             "memories": [memory_view(m) for m in page.memories],

@@ -4,8 +4,9 @@
 - SQLite: an FTS5 table with the trigram tokenizer, `memory_fts`, over the memory
   table's content (external content: the index alone is stored, keyed by `memory.seq`,
   which VACUUM never renumbers), kept in step by three triggers. A query of 3 or more
-  characters reads the rows whose trigrams match and checks them with the same LIKE
-  as before; a shorter one (no trigram) scans as before.
+  characters asks the index for its candidates; up to MAX_CANDIDATES of them, only
+  those rows are read, and checked with the same LIKE as before. Shorter text (no
+  trigram) and text that common scan as before.
 - PostgreSQL: a pg_trgm GIN index on `lower(content)`, the very expression the filter
   compares (`lower(content) LIKE '%' || lower(:text) || '%'`), so the planner uses it
   with no change to the query. Without the pg_trgm extension (not installed on the
@@ -20,15 +21,15 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 
-from sqlalchemy import Connection, literal_column, select, text
+from sqlalchemy import Connection, text
 
 log = logging.getLogger("memtui.store")
 
 FTS_TABLE = "memory_fts"
 TRIGRAM_INDEX = "ix_memory_content_trgm"
 MIN_INDEXED_LENGTH = 3  # a trigram: shorter text has none to look up
+MAX_CANDIDATES = 1000  # more candidates than this: the LIKE scans instead
 BUILD_CHUNK = 20_000  # memories indexed per statement while building
 PROGRESS_FROM = 50_000  # stores this large say how the build goes
 
@@ -132,14 +133,19 @@ def fts_query(needle: str) -> str:
     return '"' + needle.replace('"', '""') + '"'
 
 
-def indexed_seqs(needle: str) -> Any:
+def indexed_candidates(conn: Connection, needle: str) -> list[int] | None:
     """SQLite: the seq of every memory whose content may contain `needle` (a superset:
-    the index folds case beyond ASCII, the LIKE that follows does not); None when the
-    index cannot narrow it (fewer than 3 characters)."""
+    the index folds case beyond ASCII, the LIKE that follows does not). None when the
+    index would not help: fewer than 3 characters (no trigram), or more than
+    MAX_CANDIDATES candidates. Text that common is found as fast by the LIKE's scan
+    (matches are dense: a page fills early), and a list that long costs more than it
+    saves."""
     if len(needle) < MIN_INDEXED_LENGTH:
         return None
-    return (
-        select(literal_column("rowid"))
-        .select_from(text(FTS_TABLE))
-        .where(text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=fts_query(needle)))
+    seqs = list(
+        conn.execute(
+            text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q LIMIT :n"),
+            {"q": fts_query(needle), "n": MAX_CANDIDATES + 1},
+        ).scalars()
     )
+    return None if len(seqs) > MAX_CANDIDATES else seqs

@@ -48,6 +48,7 @@ from memtui.store.repos.changes import ChangeRepo
 from memtui.store.repos.context import ContextRepo
 from memtui.store.repos.history import HistoryRepo
 from memtui.store.repos.memories import MemoryRepo
+from memtui.store.repos.search import SearchRepo
 from memtui.store.repos.sessions import SessionRepo
 from memtui.store.repos.snapshots import SnapshotRepo
 from memtui.store.repos.transfer import TransferRepo
@@ -74,6 +75,7 @@ class SqlStore(BackendBase):
         self._agents = AgentRepo(db)
         self._sessions = SessionRepo(db, self._agents)
         self._memories = MemoryRepo(db, self._agents)
+        self._search = SearchRepo(db, self._memories)
         self._working_memory = WorkingMemoryRepo(db)
         self._briefings = BriefingRepo(db, self._memories)
         self._snapshots = SnapshotRepo(db)
@@ -232,6 +234,12 @@ class SqlStore(BackendBase):
 
     def count_memories(self, query: MemoryQuery) -> int:
         return self._memories.count_memories(query)
+
+    def search_memories(self, query: MemoryQuery) -> MemoryPage:
+        return self._search.search_memories(query)
+
+    def search_method(self) -> str:
+        return self._search.search_method()
 
     def list_memory_types(
         self, *, agent_id: str | None = None, session_id: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -240,3 +241,17 @@ def test_update_and_delete(backend: Backend) -> None:
     with pytest.raises(NotFoundError):
         backend.get_memory(memory.id)
     assert backend.get_memory(other.id).content == "o"
+
+
+def test_search_finds_what_the_filter_finds(backend: Backend) -> None:
+    """Whatever the order (ranked where the backend can), search returns the memories
+    the substring filter returns, and says how it orders them."""
+    contents = ["refresh the token", "Token refresh failed", "unrelated", "a REFRESH", "re"]
+    backend.add_memories([NewMemory(agent_id="searcher", content=c) for c in contents])
+    for text, limit in (("refresh", 10), ("REFRESH", 2), ("re", 10), ("nothing here", 5)):
+        query = MemoryQuery(agent_id="searcher", content_contains=text, limit=limit)
+        every = {m.id for m in backend.list_memories(replace(query, limit=100)).memories}
+        page = backend.search_memories(query)
+        assert {m.id for m in page.memories} <= every
+        assert page.count == min(limit, len(every)) and page.has_more == (len(every) > limit)
+    assert backend.search_method()

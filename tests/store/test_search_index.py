@@ -69,7 +69,12 @@ def store(
         yield opened
 
 
-def test_search_equals_a_reference_scan_on_random_text(store: SqlStore) -> None:
+@pytest.mark.parametrize("cap", [2000, 2])  # few candidates: read those; many: scan
+def test_search_equals_a_reference_scan_on_random_text(
+    store: SqlStore, cap: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search_index_module, "MAX_CANDIDATES", cap)
+
     @settings(
         max_examples=40,
         deadline=None,
@@ -195,3 +200,21 @@ def test_opening_a_v3_postgres_store_builds_the_trigram_index() -> None:
             for agent_id in agents:
                 for needle in ("memory", "MEM", "1:", "planner", "zzz"):
                     assert found(store, agent_id, needle) == reference(store, agent_id, needle)
+
+
+def test_search_ranks_the_best_match_first(store: SqlStore) -> None:
+    agent_id = "agent_ranked"
+    store.add_memories(
+        [
+            NewMemory(agent_id=agent_id, content="refresh token refresh token refresh"),
+            NewMemory(
+                agent_id=agent_id,
+                content="a long note on billing, invoices, customers and, once, a refresh",
+            ),
+            NewMemory(agent_id=agent_id, content="unrelated"),
+        ]
+    )
+    page = store.search_memories(MemoryQuery(agent_id=agent_id, content_contains="Refresh"))
+    assert [m.content for m in page.memories][0] == "refresh token refresh token refresh"
+    assert page.count == 2 and not page.has_more
+    assert "best match first" in store.search_method()

@@ -14,6 +14,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     select,
     text,
     tuple_,
@@ -48,7 +49,7 @@ from memtui.store.rows import (
     resolve_agent_id,
     tag_t,
 )
-from memtui.store.search_index import indexed_seqs
+from memtui.store.search_index import indexed_candidates
 from memtui.store.tables import UTCDateTime
 
 if TYPE_CHECKING:
@@ -88,13 +89,12 @@ def memory_filters(conn: Connection, query: MemoryQuery) -> list[Any]:
         clauses.append(memory_t.c.event_type.in_(list(query.event_types)))
     for tag in dict.fromkeys(query.tags):
         clauses.append(exists().where(tag_t.c.memory_id == memory_t.c.id, tag_t.c.tag == tag))
+    candidates = None
     if query.content_contains:
         needle = query.content_contains
         if conn.dialect.name == "sqlite":
             # The trigram index narrows the rows; the LIKE decides (memtui.store.search_index).
-            candidates = indexed_seqs(needle)
-            if candidates is not None:
-                clauses.append(memory_t.c.seq.in_(candidates))
+            candidates = indexed_candidates(conn, needle)
         clauses.append(memory_t.c.content.icontains(needle, autoescape=True))
     if query.min_importance is not None:
         clauses.append(memory_t.c.importance >= query.min_importance)
@@ -102,6 +102,12 @@ def memory_filters(conn: Connection, query: MemoryQuery) -> list[Any]:
         clauses.append(memory_t.c.time >= literal(ensure_utc(query.since), UTCDateTime()))
     if query.until is not None:
         clauses.append(memory_t.c.time <= literal(ensure_utc(query.until), UTCDateTime()))
+    if candidates is not None:
+        # Read the few candidates by seq, not the scope's index: likelihood() tells
+        # SQLite's planner (which has no statistics) that the other filters keep
+        # most rows, so it does not walk a session's or agent's whole timeline.
+        clauses = [func.likelihood(clause, literal_column("0.9")) for clause in clauses]
+        clauses.append(memory_t.c.seq.in_(candidates))
     return clauses
 
 
