@@ -35,10 +35,12 @@ GLOBAL_OPTIONS: tuple[tuple[str, str, str], ...] = (
     (
         "--server",
         "URL",
-        "use a memtui/Memtrace server over HTTP instead of a local store (env MEMTUI_SERVER)",
+        "use a memtui, Memtrace or MemoryLayer server over HTTP instead of a local store "
+        "(env MEMTUI_SERVER)",
     ),
     ("--api-key", "KEY", "API key for --server (env MEMTUI_API_KEY)"),
 )
+BACKEND_KINDS = ("auto", "memorylayer")  # memtui.connect.BACKEND_KINDS (not imported: fast)
 
 
 def _add_global_options(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
@@ -49,6 +51,13 @@ def _add_global_options(parser: argparse.ArgumentParser, *, top_level: bool) -> 
     group = parser.add_argument_group("global options (before or after the command)")
     for flag, metavar, help_text in GLOBAL_OPTIONS:
         group.add_argument(flag, metavar=metavar, default=default, help=help_text)
+    group.add_argument(
+        "--backend",
+        choices=BACKEND_KINDS,
+        default=default,
+        help="what --server is: auto (asks the server; default) or memorylayer "
+        "(a MemoryLayer server) (env MEMTUI_BACKEND)",
+    )
     group.add_argument(
         "--version",
         action="version",

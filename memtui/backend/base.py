@@ -49,6 +49,7 @@ from memtui.domain.models import (
     MemoryQuery,
     NewMemory,
     NewSnapshot,
+    ServerContext,
     Session,
     SessionStatus,
     Snapshot,
@@ -71,6 +72,14 @@ CAPABILITY_TEXT: dict[str, str] = {
     Capability.MEMORY_EDIT: "memory editing or deleting",
     Capability.SESSION_DELETE: "session deletion",
     Capability.EVENTS: "a live event stream",
+    Capability.SERVER_CONTEXT: "a context builder of its own",
+    Capability.SESSION_CLOSE: "closing or reopening sessions",
+    Capability.WORKING_MEMORY_DELETE: "deleting one working-memory key",
+    Capability.WORKING_MEMORY_RENAME: "renaming working-memory keys",
+    Capability.WORKING_MEMORY_IMPORTANCE: "an importance for working-memory keys",
+    Capability.CUSTOM_MEMORY_TYPES: "memory types of your own",
+    Capability.MEMORY_TIME: "memories at a time of your choosing",
+    Capability.SESSION_MEMORIES: "memories that belong to a session",
     Capability.CONTEXT_BUDGET: "an exact context token budget",
     Capability.CONTEXT_EXPLAIN: "context explanations",
     Capability.HISTORY: "history",
@@ -118,6 +127,10 @@ class BackendBase(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def unsupported_reason(self, capability: str) -> str:
+        """Why this backend lacks `capability`, in words for a user."""
+        return self._unsupported_message(capability)
 
     def _unsupported_message(self, capability: str) -> str:
         return f"{self.describe()} does not offer {CAPABILITY_TEXT.get(capability, capability)}"
@@ -198,6 +211,7 @@ class BackendBase(ABC):
     ) -> Session: ...
 
     def close_session(self, session_id: str) -> Session:
+        """update_session refuses it where sessions cannot close (no SESSION_CLOSE)."""
         return self.update_session(session_id, status=SessionStatus.CLOSED.value)
 
     def extend_session(self, session_id: str, by: timedelta = DEFAULT_EXTEND) -> Session:
@@ -358,6 +372,13 @@ class BackendBase(ABC):
                 latest.append(max(snapshots, key=lambda s: (s.created_at, s.id)))
         latest.sort(key=lambda s: (s.created_at, s.id), reverse=True)
         return latest
+
+    def server_context(
+        self, session_id: str, *, budget_tokens: int = 2048, encoding: str = "cl100k_base"
+    ) -> ServerContext:
+        """The server's own context for the session (e.g. MemoryLayer's context-pack),
+        with memtui's exact count of it beside the server's estimate."""
+        raise self._unsupported(Capability.SERVER_CONTEXT)
 
     @abstractmethod
     def build_context(self, session_id: str, request: ContextRequest) -> ContextResult: ...

@@ -34,6 +34,7 @@ from memtui.domain.models import (
     MemoryQuery,
     NewMemory,
     NewSnapshot,
+    ServerContext,
     Session,
     Snapshot,
     WorkingMemoryItem,
@@ -69,6 +70,11 @@ class Backend(Protocol):
 
     def now(self) -> datetime:
         """The backend's clock (injected in tests); aware UTC."""
+        ...
+
+    def unsupported_reason(self, capability: str) -> str:
+        """Why this backend lacks `capability`, in words for a user (front ends show it
+        instead of offering the action)."""
         ...
 
     def close(self) -> None: ...
@@ -240,6 +246,14 @@ class Backend(Protocol):
     def briefing(
         self, *, agent_id: str | None = None, lookback: timedelta = timedelta(hours=24)
     ) -> Briefing: ...
+
+    def server_context(
+        self, session_id: str, *, budget_tokens: int = 2048, encoding: str = "cl100k_base"
+    ) -> ServerContext:
+        """The server's own context builder's output for the session (capability
+        `server_context`: MemoryLayer's context-pack), with `exact_tokens` counted by
+        memtui (tiktoken `encoding`) beside the server's own estimate."""
+        ...
 
     def build_context(self, session_id: str, request: ContextRequest) -> ContextResult:
         """The LLM-ready markdown (memtui.domain.context). NotFoundError for an unknown

@@ -60,7 +60,7 @@ def _build(args: argparse.Namespace) -> ContextResult:
     from memtui.domain.clock import clock_from_environment
 
     # Relative --since/--until count back from the backend's clock (a test may set it).
-    target = resolve_target(args.db, args.server, args.api_key)
+    target = resolve_target(args.db, args.server, args.api_key, getattr(args, "backend", None))
     backend = open_backend(target, clock=clock_from_environment())
     try:
         return backend.build_context(args.session_id, request_from_args(args))

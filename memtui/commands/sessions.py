@@ -29,7 +29,10 @@ def open_backend_from_args(args: argparse.Namespace) -> Backend:
     from memtui.domain.clock import clock_from_environment
 
     target = resolve_target(
-        getattr(args, "db", None), getattr(args, "server", None), getattr(args, "api_key", None)
+        getattr(args, "db", None),
+        getattr(args, "server", None),
+        getattr(args, "api_key", None),
+        getattr(args, "backend", None),
     )
     return open_backend(target, clock=clock_from_environment())
 

@@ -13,12 +13,18 @@ import sys
 def run_tui_command(args: argparse.Namespace) -> int:
     from memtui.connect import resolve_target
     from memtui.domain.clock import clock_from_environment
+    from memtui.domain.errors import MemtuiError
 
-    target = resolve_target(
-        db=getattr(args, "db", None),
-        server=getattr(args, "server", None),
-        api_key=getattr(args, "api_key", None),
-    )
+    try:
+        target = resolve_target(
+            db=getattr(args, "db", None),
+            server=getattr(args, "server", None),
+            api_key=getattr(args, "api_key", None),
+            backend=getattr(args, "backend", None),
+        )
+    except MemtuiError as exc:  # MEMTUI_BACKEND names a kind memtui does not know
+        print(f"memtui: {exc}", file=sys.stderr)
+        return 2
     from memtui.tui.app import MemtuiApp
 
     app = MemtuiApp(target=target, clock=clock_from_environment())

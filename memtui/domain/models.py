@@ -485,6 +485,22 @@ class ContextResult(_JsonModel):
     encoding: str
 
 
+@dataclass(frozen=True, slots=True)
+class ServerContext(_JsonModel):
+    """A server's own context for a session (MemoryLayer's context-pack), beside
+    memtui's exact tiktoken count of the same text: how far off the server's own
+    estimate is (`exact_tokens - server_tokens`)."""
+
+    session_id: str
+    text: str
+    server_tokens: int  # what the server says it used
+    server_estimator: str  # how it counted (MemoryLayer: characters / 3)
+    exact_tokens: int  # tiktoken, `encoding`
+    encoding: str
+    item_count: int
+    budget_tokens: int
+
+
 # --- change feed -----------------------------------------------------------------------
 
 
@@ -539,6 +555,14 @@ class Capability(StrEnum):
     MEMORY_EDIT = "memory_edit"
     SESSION_DELETE = "session_delete"
     EVENTS = "events"  # change feed / SSE
+    SERVER_CONTEXT = "server_context"  # the server's own context builder, beside memtui's
+    SESSION_CLOSE = "session_close"  # close and reopen (a status besides expiry)
+    WORKING_MEMORY_DELETE = "working_memory_delete"  # delete one key
+    WORKING_MEMORY_RENAME = "working_memory_rename"
+    WORKING_MEMORY_IMPORTANCE = "working_memory_importance"  # an importance per key
+    CUSTOM_MEMORY_TYPES = "custom_memory_types"  # any type name, not a fixed set
+    MEMORY_TIME = "memory_time"  # a memory keeps the time its writer gives it
+    SESSION_MEMORIES = "session_memories"  # memories belong to a session, not only its agent
     CONTEXT_BUDGET = "context_budget"  # exact max_tokens with token_count
     CONTEXT_EXPLAIN = "context_explain"  # why each memory is in a context or not
     HISTORY = "history"  # revisions of memories, keys, sessions, snapshots
@@ -546,4 +570,28 @@ class Capability(StrEnum):
     IMPORT = "import"  # lossless import: ids, times and versions kept (memtui import)
 
 
-ALL_CAPABILITIES: frozenset[str] = frozenset(c.value for c in Capability)
+# What memtui's own store (and so `memtui serve`) offers: everything but another
+# server's own context builder.
+ALL_CAPABILITIES: frozenset[str] = frozenset(c.value for c in Capability) - {
+    Capability.SERVER_CONTEXT.value
+}
+
+
+def implied_capabilities(features: frozenset[str]) -> frozenset[str]:
+    """What a memtui or Memtrace server offers without naming it (servers from before
+    these names existed): every Memtrace v1 server closes and reopens sessions (PUT
+    status) and stores any memory type at the time it is given; memtui's working memory
+    always had per-key delete, rename and importance."""
+    implied = {
+        Capability.SESSION_CLOSE.value,
+        Capability.CUSTOM_MEMORY_TYPES.value,
+        Capability.MEMORY_TIME.value,
+        Capability.SESSION_MEMORIES.value,
+    }
+    if Capability.WORKING_MEMORY in features:
+        implied |= {
+            Capability.WORKING_MEMORY_DELETE.value,
+            Capability.WORKING_MEMORY_RENAME.value,
+            Capability.WORKING_MEMORY_IMPORTANCE.value,
+        }
+    return features | implied

@@ -22,11 +22,13 @@ from memtui.config import mask_secret
 from memtui.domain.clock import Clock, utc_now
 from memtui.domain.errors import InvalidInputError, NotFoundError
 from memtui.remote.events import EventFollower
+from memtui.remote.memorylayer.backend import MemoryLayerBackend
 from memtui.remote.memtrace_client import MemtraceClient
 from memtui.remote.memtui_client import MemtuiClient
 from memtui.remote.transport import ConnectionState, Transport
 
 MEMTUI_SERVICE = "memtui"
+MEMORYLAYER_SERVICE = "memorylayer"
 
 # Every Backend method the chosen client answers (the rest are HttpBackend's own).
 _DELEGATED = (
@@ -62,6 +64,7 @@ _DELEGATED = (
     "get_snapshot",
     "latest_snapshot",
     "briefing",
+    "server_context",
     "build_context",
     "explain_context",
     "history",
@@ -84,6 +87,10 @@ class ServerInfo:
     @property
     def is_memtui(self) -> bool:
         return self.service == MEMTUI_SERVICE
+
+    @property
+    def is_memorylayer(self) -> bool:
+        return self.service == MEMORYLAYER_SERVICE
 
 
 def normalize_base_url(url: str) -> str:
@@ -135,7 +142,7 @@ class HttpBackend(BackendBase):
         self._transport = Transport(self.base_url, api_key=self._api_key, timeout=timeout)
         self._lock = threading.Lock()
         self._info: ServerInfo | None = None
-        self._client: MemtraceClient | None = None
+        self._client: BackendBase | None = None
 
     def __repr__(self) -> str:
         return f"HttpBackend({self.describe()!r})"
@@ -143,13 +150,11 @@ class HttpBackend(BackendBase):
     # --- about the backend ---------------------------------------------------------------
 
     def describe(self) -> str:
+        if self._info is not None and self._info.is_memorylayer:
+            return self.client.describe()
         if self._api_key:
             return f"{self.base_url} (key {mask_secret(self._api_key)})"
         return self.base_url
-
-    @property
-    def connection_state(self) -> ConnectionState:
-        return self._transport.state
 
     @property
     def server_info(self) -> ServerInfo:
@@ -164,6 +169,12 @@ class HttpBackend(BackendBase):
         if not isinstance(data, dict):
             data = {}
         service = str(data.get("service") or "memtrace")
+        if "service" not in data and data.get("status") == "healthy":
+            # MemoryLayer's /health says only that; its routes tell (see memorylayer).
+            from memtui.remote.memorylayer.detect import is_memorylayer
+
+            if is_memorylayer(self._transport):
+                service = MEMORYLAYER_SERVICE
         features = data.get("features") if service == MEMTUI_SERVICE else None
         info = ServerInfo(
             service=service,
@@ -179,21 +190,42 @@ class HttpBackend(BackendBase):
         return not self.server_info.is_memtui
 
     def capabilities(self) -> frozenset[str]:
-        return self.server_info.features
+        return self.client.capabilities()
+
+    @property
+    def connection_state(self) -> ConnectionState:
+        client = self._client
+        if isinstance(client, MemoryLayerBackend):
+            return client.connection_state  # it talks over its own (Bearer) transport
+        return self._transport.state
 
     def _unsupported_message(self, capability: str) -> str:
         what = CAPABILITY_TEXT.get(capability, capability)
+        if self.server_info.is_memorylayer:
+            return self.client._unsupported_message(capability)
         if self.server_info.is_memtui:
             return f"the memtui server at {self.base_url} does not offer {what}"
         return f"this server is a plain Memtrace server: it has no {what}"
 
     @property
-    def client(self) -> MemtraceClient:
+    def client(self) -> BackendBase:
         """The client for the kind of server GET /health found (asked on first use)."""
         client = self._client
         if client is not None:
             return client
         info = self.server_info
+        if info.is_memorylayer:
+            with self._lock:
+                if self._client is None:
+                    self._client = MemoryLayerBackend(
+                        self.base_url,
+                        api_key=self._api_key,
+                        clock=self._clock,
+                        timeout=self.timeout,
+                    )
+                    if self._closed:
+                        self._client.close()
+                return self._client
         kind = MemtuiClient if info.is_memtui else MemtraceClient
         with self._lock:
             if self._client is None:

@@ -42,6 +42,7 @@ from memtui.domain.models import (
     Session,
     SessionStatus,
     dt_to_json,
+    implied_capabilities,
 )
 from memtui.remote.transport import Transport
 from memtui.remote.wire import (
@@ -90,7 +91,7 @@ class MemtraceClient(BackendBase):
         return self._description
 
     def capabilities(self) -> frozenset[str]:
-        return self._features
+        return implied_capabilities(self._features)
 
     def _unsupported_message(self, capability: str) -> str:
         what = CAPABILITY_TEXT.get(capability, capability)

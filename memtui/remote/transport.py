@@ -91,6 +91,21 @@ def describe_connect_error(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
+def _detail_text(detail: Any) -> str:
+    """FastAPI's `detail`: a string, or (422) a list of {loc, msg}: `body.key: Field
+    required`."""
+    if isinstance(detail, list):
+        parts = []
+        for entry in detail:
+            if isinstance(entry, dict):
+                loc = ".".join(str(p) for p in entry.get("loc") or ())
+                parts.append(f"{loc}: {entry.get('msg')}" if loc else str(entry.get("msg")))
+            else:
+                parts.append(str(entry))
+        return "; ".join(parts)
+    return "" if detail is None else str(detail)
+
+
 class Transport:
     """Thread-safe: httpx.Client pools connections and may be shared by worker threads."""
 
@@ -101,12 +116,17 @@ class Transport:
         api_key: str | None,
         timeout: float,
         server_label: str = "memtui server",
+        bearer: bool = False,
     ) -> None:
+        """`bearer`: send the key as `Authorization: Bearer KEY` (MemoryLayer) instead
+        of memtui's and Memtrace's `x-api-key`."""
         self.base_url = base_url
         self.timeout = timeout
         self.server_label = server_label
         headers = {"user-agent": f"memtui/{__version__}", "accept": "application/json"}
-        if api_key:
+        if api_key and bearer:
+            headers["authorization"] = f"Bearer {api_key}"
+        elif api_key:
             headers["x-api-key"] = api_key
         self._headers = headers
         self.client = httpx.Client(
@@ -146,8 +166,10 @@ class Transport:
         json: Any = None,
         idempotent: bool | None = None,
         api: bool = True,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
-        """Send a request and return the decoded JSON body (None for 204).
+        """Send a request and return the decoded JSON body (None for 204). `headers` are
+        sent besides the client's own (MemoryLayer scopes a request by X-Workspace-ID).
 
         `idempotent` defaults to True for GET/PUT/DELETE; a retry after a timeout or a
         gateway error could apply a non-idempotent POST twice, so those are retried only
@@ -161,7 +183,9 @@ class Transport:
         attempt = 0
         while True:
             try:
-                response = self.client.request(method, url, params=clean_params, json=json)
+                response = self.client.request(
+                    method, url, params=clean_params, json=json, headers=headers
+                )
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 # The request never reached the server: safe to retry any method.
                 error = self._unreachable(exc)
@@ -245,7 +269,7 @@ class Transport:
                 body = decoded
         except ValueError:
             pass
-        text = body.get("error") or body.get("detail") or response.reason_phrase or ""
+        text = body.get("error") or _detail_text(body.get("detail")) or response.reason_phrase
         if not isinstance(text, str):
             text = str(text)
         if status == 401:

@@ -5,6 +5,15 @@ Add a backend kind by adding an entry to BACKEND_KINDS: a function that takes th
 pytest request and the test's clock and yields a ready, empty Backend, plus
 (optionally) how to make a clock that the backend can follow (a ManualClock for
 in-process stores; a FileClock for a server in another process).
+
+A test that needs more than the core says so, and runs only where it is offered:
+
+    @pytest.mark.requires(Capability.SESSION_CLOSE, TEST_CLOCK)
+
+Capabilities are read from the opened backend's `capabilities()`; TEST_CLOCK means
+"the backend follows the clock the test moves" (a kind's `follows_test_clock`; a
+real MemoryLayer server keeps its own time). A kind that lacks a requirement reports
+the test as skipped with what it lacks; nothing is skipped by hand.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from sqlalchemy.pool import NullPool
 
 from memtui.backend import Backend
 from memtui.domain.clock import ManualClock
+from tests.helpers.requirements import TEST_CLOCK
 
 STORE_DATA_TABLES = (
     "trash",
@@ -42,6 +52,7 @@ class BackendKind:
     open: Callable[[pytest.FixtureRequest, Any], AbstractContextManager[Backend]]
     # (tmp_path, start instant) -> a clock with .now and .advance(**delta)
     make_clock: Callable[[Path, datetime], Any] = lambda _tmp, start: ManualClock(start)
+    follows_test_clock: bool = True
 
 
 # --- sqlite ------------------------------------------------------------------------------
@@ -125,12 +136,55 @@ from tests.remote.http_kind import (  # noqa: E402
     open_http_backend,
 )
 
+# --- memorylayer: MemoryLayerBackend against a real memorylayer-server ---------------
+from tests.remote.memorylayer_kind import (  # noqa: E402
+    make_memorylayer_clock,
+    open_memorylayer_backend,
+)
+
 BACKEND_KINDS: dict[str, BackendKind] = {
     "sqlite": BackendKind(open=_open_sqlite),
     "base": BackendKind(open=_open_base),
     "postgres": BackendKind(open=_open_postgres),
     "http": BackendKind(open=open_http_backend, make_clock=make_http_clock),
+    "memorylayer": BackendKind(
+        open=open_memorylayer_backend,
+        make_clock=make_memorylayer_clock,
+        follows_test_clock=False,
+    ),
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "requires(*needs): run only on backend kinds that offer these capabilities "
+        "(and TEST_CLOCK: follow the test's clock)",
+    )
+
+
+def _requirements(request: pytest.FixtureRequest) -> list[str]:
+    needs: list[str] = []
+    for marker in request.node.iter_markers("requires"):
+        needs.extend(str(need) for need in marker.args)
+    return needs
+
+
+def _skip_unless_offered(
+    request: pytest.FixtureRequest, kind_name: str, kind: BackendKind, backend: Backend | None
+) -> None:
+    """Skips the test, naming what `kind_name` lacks of its `requires` marker."""
+    needs = _requirements(request)
+    if not needs:
+        return
+    missing = []
+    if TEST_CLOCK in needs and not kind.follows_test_clock:
+        missing.append("a clock the test controls")
+    if backend is not None:
+        offered = backend.capabilities()
+        missing += [n for n in needs if n != TEST_CLOCK and n not in offered]
+    if missing:
+        pytest.skip(f"{kind_name} lacks {', '.join(missing)}")
 
 
 @pytest.fixture(params=list(BACKEND_KINDS), ids=list(BACKEND_KINDS))
@@ -139,13 +193,19 @@ def backend_kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def clock(clock: ManualClock, backend_kind: str, tmp_path: Path) -> Any:
+def clock(
+    clock: ManualClock, backend_kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Any:
     """The clock the backend under test follows (`.now`, `.advance(**delta)`), starting
     at the same frozen instant as the top-level `clock` fixture."""
-    return BACKEND_KINDS[backend_kind].make_clock(tmp_path, clock.now)
+    kind = BACKEND_KINDS[backend_kind]
+    _skip_unless_offered(request, backend_kind, kind, None)  # before any server starts
+    return kind.make_clock(tmp_path, clock.now)
 
 
 @pytest.fixture
 def backend(backend_kind: str, clock: Any, request: pytest.FixtureRequest) -> Iterator[Backend]:
-    with BACKEND_KINDS[backend_kind].open(request, clock) as opened:
+    kind = BACKEND_KINDS[backend_kind]
+    with kind.open(request, clock) as opened:
+        _skip_unless_offered(request, backend_kind, kind, opened)
         yield opened

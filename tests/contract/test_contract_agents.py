@@ -9,6 +9,7 @@ import pytest
 from memtui.backend import Backend
 from memtui.domain.errors import ConflictError, NotFoundError
 from memtui.domain.models import NewMemory
+from tests.helpers.requirements import TEST_CLOCK, Capability, requires
 
 
 def test_create_get_list_and_conflict(backend: Backend) -> None:
@@ -30,6 +31,9 @@ def test_ensure_agent_registers_once(backend: Backend) -> None:
     assert len(backend.list_agents()) == 1
 
 
+@requires(
+    TEST_CLOCK, Capability.SESSION_CLOSE, Capability.MEMORY_TIME, Capability.CUSTOM_MEMORY_TYPES
+)
 def test_agent_stats(backend: Backend, clock) -> None:
     backend.create_session("bot")
     closed = backend.create_session("bot")

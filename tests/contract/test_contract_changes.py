@@ -7,6 +7,9 @@ import pytest
 from memtui.backend import Backend
 from memtui.domain.errors import VersionConflictError
 from memtui.domain.models import MemoryPatch, NewMemory, NewSnapshot
+from tests.helpers.requirements import Capability, requires
+
+pytestmark = requires(Capability.EVENTS)
 
 
 def test_every_write_appears_once_in_order(backend: Backend) -> None:

@@ -10,6 +10,11 @@ import pytest
 from memtui.backend import Backend
 from memtui.domain.errors import InvalidInputError, NotFoundError
 from memtui.domain.models import ContextRequest, NewMemory
+from tests.helpers.requirements import Capability, requires
+
+pytestmark = requires(
+    Capability.SESSION_MEMORIES, Capability.MEMORY_TIME, Capability.CUSTOM_MEMORY_TYPES
+)
 
 
 @pytest.fixture

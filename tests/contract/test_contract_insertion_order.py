@@ -14,6 +14,9 @@ from datetime import timedelta
 from memtui.backend import Backend
 from memtui.domain.models import ContextRequest, MemoryQuery, NewMemory, Order
 from memtui.tui.timeline_source import TimelineSource
+from tests.helpers.requirements import Capability, requires
+
+pytestmark = requires(Capability.SESSION_MEMORIES, Capability.MEMORY_TIME)
 
 N = 12
 # Insertion order 0..11 under ids whose sorted order is 0, 7, 2, 9, 4, 11, 6, 1, ...

@@ -10,6 +10,7 @@ import pytest
 from memtui.backend import Backend
 from memtui.domain.errors import InvalidInputError, NotFoundError
 from memtui.domain.models import MemoryPatch, MemoryQuery, NewMemory
+from tests.helpers.requirements import TEST_CLOCK, Capability, requires
 
 
 @pytest.fixture
@@ -58,6 +59,7 @@ def _page_through(backend: Backend, query: MemoryQuery) -> list[str]:
     return seen
 
 
+@requires(TEST_CLOCK)
 def test_add_and_get_round_trip(backend: Backend, clock) -> None:
     parent, child = backend.add_memories(
         [
@@ -75,6 +77,7 @@ def test_add_and_get_round_trip(backend: Backend, clock) -> None:
         backend.get_memory("mem_missing")
 
 
+@requires(Capability.MEMORY_TIME)
 def test_times_round_trip_as_aware_utc(backend: Backend, clock) -> None:
     when = clock.now - timedelta(days=3, microseconds=123456)
     [memory] = backend.add_memories([NewMemory(agent_id="a", content="x", time=when)])
@@ -83,6 +86,7 @@ def test_times_round_trip_as_aware_utc(backend: Backend, clock) -> None:
     assert got.time.utcoffset() == timedelta(0)
 
 
+@requires(Capability.SESSION_MEMORIES, Capability.MEMORY_TIME, Capability.CUSTOM_MEMORY_TYPES)
 def test_keyset_paging_newest_first_has_no_gaps_or_duplicates(backend: Backend, timeline) -> None:
     session, _other, stored = timeline
     expected = [m.id for m in sorted(stored[:37], key=lambda m: (m.time, m.id), reverse=True)]
@@ -92,6 +96,7 @@ def test_keyset_paging_newest_first_has_no_gaps_or_duplicates(backend: Backend, 
     assert seen == expected
 
 
+@requires(Capability.SESSION_MEMORIES, Capability.MEMORY_TIME, Capability.CUSTOM_MEMORY_TYPES)
 def test_keyset_paging_oldest_first(backend: Backend, timeline) -> None:
     session, _other, stored = timeline
     expected = [m.id for m in sorted(stored[:37], key=lambda m: (m.time, m.id))]
@@ -109,12 +114,14 @@ def test_paging_through_equal_times(backend: Backend) -> None:
     assert len(seen) == len(set(seen)) == 11
 
 
+@requires(Capability.SESSION_MEMORIES, Capability.MEMORY_TIME, Capability.CUSTOM_MEMORY_TYPES)
 def test_last_page_has_no_more(backend: Backend, timeline) -> None:
     session, _other, _stored = timeline
     page = backend.list_memories(MemoryQuery(session_id=session.id, limit=37))
     assert page.count == 37 and not page.has_more and page.next_cursor is None
 
 
+@requires(Capability.SESSION_MEMORIES, Capability.MEMORY_TIME, Capability.CUSTOM_MEMORY_TYPES)
 def test_offset_for_small_compat_offsets(backend: Backend, timeline) -> None:
     session, _other, _stored = timeline
     everything = backend.list_memories(MemoryQuery(session_id=session.id, limit=37)).memories
@@ -137,6 +144,7 @@ def test_offset_for_small_compat_offsets(backend: Backend, timeline) -> None:
     ],
     ids=["types", "exclude", "events", "tags-all", "contains", "importance"],
 )
+@requires(Capability.SESSION_MEMORIES, Capability.MEMORY_TIME, Capability.CUSTOM_MEMORY_TYPES)
 def test_filters(backend: Backend, timeline, query_kwargs, predicate) -> None:
     session, _other, stored = timeline
     expected = {m.id for m in stored[:37] if predicate(m)}
@@ -149,6 +157,7 @@ def test_filters(backend: Backend, timeline, query_kwargs, predicate) -> None:
     assert backend.count_memories(query) == len(expected)
 
 
+@requires(Capability.SESSION_MEMORIES, Capability.MEMORY_TIME, Capability.CUSTOM_MEMORY_TYPES)
 def test_since_until_and_agent_filters(backend: Backend, timeline, clock) -> None:
     _session, _other, stored = timeline
     since, until = clock.now - timedelta(minutes=20), clock.now - timedelta(minutes=10)
@@ -169,6 +178,7 @@ def test_like_wildcards_are_literal_in_content_search(backend: Backend) -> None:
     assert [m.content for m in got] == ["100% done"]
 
 
+@requires(Capability.SESSION_MEMORIES, Capability.MEMORY_TIME, Capability.CUSTOM_MEMORY_TYPES)
 def test_memory_types_include_memtrace_and_custom(backend: Backend, timeline) -> None:
     session, other, _stored = timeline
     assert backend.list_memory_types() == [
@@ -181,6 +191,7 @@ def test_memory_types_include_memtrace_and_custom(backend: Backend, timeline) ->
     assert "observation" not in backend.list_memory_types(session_id=other.id)
 
 
+@requires(Capability.EVENTS)
 def test_add_is_all_or_nothing(backend: Backend) -> None:
     before = backend.latest_change_id()
     with pytest.raises(InvalidInputError, match="importance") as err:

@@ -9,8 +9,10 @@ import pytest
 from memtui.backend import Backend
 from memtui.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from memtui.domain.models import NewMemory, NewSnapshot, SessionStatus
+from tests.helpers.requirements import TEST_CLOCK, Capability, requires
 
 
+@requires(TEST_CLOCK)
 def test_create_session_defaults_to_six_hours_and_registers_the_agent(
     backend: Backend, clock
 ) -> None:
@@ -25,6 +27,7 @@ def test_create_session_defaults_to_six_hours_and_registers_the_agent(
     assert backend.get_session(session.id) == session
 
 
+@requires(TEST_CLOCK)
 def test_session_that_never_expires(backend: Backend, clock) -> None:
     session = backend.create_session("a", ttl=None)
     clock.advance(days=400)
@@ -40,6 +43,7 @@ def test_client_chosen_session_id_conflicts_when_taken(backend: Backend) -> None
         backend.create_session("a", session_id="sess_mine")
 
 
+@requires(TEST_CLOCK)
 def test_expiry_is_computed_from_the_clock(backend: Backend, clock) -> None:
     session = backend.create_session("a", ttl=timedelta(hours=1))
     assert [s.id for s in backend.list_sessions(status="active")] == [session.id]
@@ -52,6 +56,7 @@ def test_expiry_is_computed_from_the_clock(backend: Backend, clock) -> None:
     assert stored.effective_status(backend.now()) == SessionStatus.EXPIRED
 
 
+@requires(TEST_CLOCK)
 def test_extend_adds_to_the_current_expiry(backend: Backend, clock) -> None:
     session = backend.create_session("a", ttl=timedelta(hours=6))
     clock.advance(hours=5)  # 1 h left
@@ -62,6 +67,7 @@ def test_extend_adds_to_the_current_expiry(backend: Backend, clock) -> None:
     assert backend.get_session(session.id).expires_at == extended.expires_at
 
 
+@requires(TEST_CLOCK)
 def test_extending_an_expired_session_counts_from_now(backend: Backend, clock) -> None:
     session = backend.create_session("a", ttl=timedelta(minutes=10))
     clock.advance(hours=2)
@@ -70,6 +76,7 @@ def test_extending_an_expired_session_counts_from_now(backend: Backend, clock) -
     assert extended.effective_status(backend.now()) == SessionStatus.ACTIVE
 
 
+@requires(TEST_CLOCK, Capability.SESSION_CLOSE)
 def test_close_sets_closed_at_and_reopen_clears_it(backend: Backend, clock) -> None:
     session = backend.create_session("a")
     clock.advance(minutes=3)
@@ -85,6 +92,7 @@ def test_close_sets_closed_at_and_reopen_clears_it(backend: Backend, clock) -> N
     assert reopened.metadata == {"n": 2}
 
 
+@requires(TEST_CLOCK)
 def test_list_sessions_newest_first_filtered_by_agent(backend: Backend, clock) -> None:
     first = backend.create_session("a")
     clock.advance(minutes=1)
@@ -97,6 +105,7 @@ def test_list_sessions_newest_first_filtered_by_agent(backend: Backend, clock) -
     assert [s.id for s in backend.list_sessions(limit=1)] == [third.id]
 
 
+@requires(Capability.SNAPSHOTS, Capability.SESSION_MEMORIES)
 def test_delete_session_removes_working_memory_and_snapshots_but_keeps_memories(
     backend: Backend,
 ) -> None:

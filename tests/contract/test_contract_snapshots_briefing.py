@@ -9,6 +9,9 @@ import pytest
 from memtui.backend import Backend
 from memtui.domain.errors import InvalidInputError, NotFoundError
 from memtui.domain.models import NewMemory, NewSnapshot
+from tests.helpers.requirements import Capability, requires
+
+pytestmark = requires(Capability.SNAPSHOTS)
 
 
 def test_snapshots_newest_first_get_and_latest(backend: Backend, clock) -> None:

@@ -12,6 +12,7 @@ from memtui.domain.errors import (
     VersionConflictError,
 )
 from memtui.domain.models import DEFAULT_WORKING_MEMORY_IMPORTANCE, MemoryQuery
+from tests.helpers.requirements import TEST_CLOCK, Capability, requires
 
 
 @pytest.fixture
@@ -19,6 +20,7 @@ def session_id(backend: Backend) -> str:
     return backend.create_session("coder").id
 
 
+@requires(TEST_CLOCK, Capability.WORKING_MEMORY_IMPORTANCE)
 def test_set_creates_then_bumps_the_version(backend: Backend, session_id: str, clock) -> None:
     value = {"goal": "fix auth", "files": ["auth.py"], "nested": {"depth": [1, {"x": None}]}}
     created = backend.set_working_memory(session_id, "task", value)
@@ -64,6 +66,7 @@ def test_expected_version_zero_means_must_not_exist(backend: Backend, session_id
     assert err.value.current is not None and err.value.current.value == 1
 
 
+@requires(Capability.WORKING_MEMORY_RENAME, Capability.WORKING_MEMORY_DELETE)
 def test_rename_and_delete(backend: Backend, session_id: str) -> None:
     backend.set_working_memory(session_id, "old", {"a": 1})
     backend.set_working_memory(session_id, "taken", 0)
@@ -95,6 +98,7 @@ def test_bad_values_and_unknown_session(backend: Backend, session_id: str) -> No
     assert backend.list_working_memory(session_id) == []
 
 
+@requires(Capability.COMMIT, Capability.WORKING_MEMORY_IMPORTANCE)
 def test_commit_filters_by_importance_and_deduplicates(backend: Backend, session_id: str) -> None:
     backend.set_working_memory(session_id, "decision", {"use": "postgres"}, importance=0.8)
     backend.set_working_memory(session_id, "scratch", "tmp", importance=0.2)

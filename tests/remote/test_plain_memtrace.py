@@ -45,7 +45,14 @@ UNSUPPORTED: list[tuple[str, str, Callable[[HttpBackend, str], Any]]] = [
 
 
 def test_capabilities_are_only_memtraces(plain_remote: HttpBackend) -> None:
-    assert plain_remote.capabilities() == frozenset()
+    # What every Memtrace v1 server does (close/reopen, any type, given times, memories
+    # of a session), none of memtui's extensions.
+    assert plain_remote.capabilities() == {
+        "session_close",
+        "custom_memory_types",
+        "memory_time",
+        "session_memories",
+    }
     assert plain_remote.is_plain_memtrace
     assert plain_remote.server_info.service != "memtui"
 
