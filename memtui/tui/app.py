@@ -63,7 +63,7 @@ CSS_FILES = [
 
 STACK_BELOW_COLUMNS = 160  # narrower terminals put the session list above the panes
 COMPACT_FOOTER_BELOW = 120  # columns: a compact footer without the palette's key
-FULL_REFRESH_EVERY = 3.0  # seconds, for backends without a change feed
+FULL_REFRESH_EVERY = 2.0  # seconds, for backends without a change feed (MemoryLayer)
 CACHED_ROWS_SHOWN = 60  # a screenful of sessions for the first frame (the store fills the rest)
 MAX_POLL_BACKOFF = 15.0
 
@@ -346,6 +346,8 @@ class MemtuiApp(App[None]):
             self.capabilities, self.change_cursor = result
             if not self.is_running:
                 return
+            # Asking the server may have told what it is (MemoryLayer): say so.
+            self.status_bar.backend_text = self.backend_label or _safe_describe(backend)
             self.status_bar.state = "live" if self.change_cursor is not None else "polling"
             self.session_list.reload()
             self._schedule_poll()

@@ -39,6 +39,7 @@ from memtui.domain.models import (
     ContextRequest,
     ContextResult,
     Order,
+    ServerContext,
     Session,
 )
 from memtui.domain.safe_text import visible_line, visible_text
@@ -87,6 +88,23 @@ def describe_gauge(result: ContextResult) -> str:
     return f"{text} · {result.encoding}"
 
 
+def describe_server_gauge(pack: ServerContext) -> str:
+    """The server's own context beside memtui's exact count of it:
+    `server's context-pack · 1,204 tokens exact (cl100k_base) · its estimate 980
+    (chars_div_3_conservative_v1): 224 too few (-19%) · budget 2,000`."""
+    diff = pack.server_tokens - pack.exact_tokens
+    if diff == 0:
+        off = "exact"
+    else:
+        share = f" ({diff / pack.exact_tokens:+.0%})" if pack.exact_tokens else ""
+        off = f"{abs(diff):,} too {'many' if diff > 0 else 'few'}{share}"
+    return (
+        f"server's context-pack · {pack.exact_tokens:,} tokens exact ({pack.encoding}) · "
+        f"its estimate {pack.server_tokens:,} ({pack.server_estimator}): {off} · "
+        f"budget {pack.budget_tokens:,} · {pack.item_count:,} items"
+    )
+
+
 def file_name_part(text: str) -> str:
     """A stored id as part of a suggested file name: letters, digits, `-_.` kept, any
     other run (controls, `/`, spaces, brackets) one `_`; at most 80 characters."""
@@ -123,6 +141,7 @@ grouped by memory type, ready to paste into an LLM prompt.
 | tab / shift+tab | move between the filters and the preview |
 | esc | leave a filter (back to the preview) |
 | c | copy the context to the clipboard |
+| m | MemoryLayer: show the server's own context-pack (and back) |
 | s | save the context to a file |
 | v | switch between rendered markdown and raw text |
 | x | explain: tokens per section, what was left out and why |
@@ -149,10 +168,16 @@ reached (the budget was full). Enter on one shows it in the timeline.
 
 **Copy** uses the terminal (OSC 52, which works over SSH) and, where one exists, the
 system clipboard too. The toast says which.
+
+**m** (MemoryLayer only) shows the server's own context-pack for the session instead,
+within the max tokens: the gauge sets memtui's exact token count of it beside the
+server's own estimate (characters / 3), so you see how far off that estimate is. The
+other filters do not apply to it; copy and save take what is shown.
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "copy", "Copy", id="context_preview.copy"),
+        Binding("m", "toggle_server_context", "Server's pack", id="context-server-pack"),
         Binding("s", "save_to_file", "Save to file", id="context_preview.save"),
         Binding("v", "toggle_view", "Raw/rendered", id="context_preview.toggle_view"),
         Binding("x", "toggle_explain", "Explain", id="context-explain"),
@@ -166,6 +191,8 @@ system clipboard too. The toast says which.
         self._generation = 0
         self._debounce: Timer | None = None
         self._rendered = True
+        self._server_mode = False  # showing the server's own context (SERVER_CONTEXT)
+        self._server_pack: ServerContext | None = None
         self._markdown_text: str | None = None  # what the Markdown widget shows
         self._budget_supported = True
         self._explaining = False
@@ -300,6 +327,10 @@ system clipboard too. The toast says which.
         if request is None:
             return
         self._generation += 1
+        if self._server_mode:
+            budget = request.max_tokens or DEFAULT_MAX_TOKENS
+            self._server_worker(session_id, budget, request.encoding, self._generation)
+            return
         self._build_worker(session_id, request, self._generation)
 
     def _read_request(self) -> ContextRequest | None:
@@ -349,6 +380,29 @@ system clipboard too. The toast says which.
         if self._explaining:
             self.deliver(self._show_explanation, session_id, generation, explanation)
 
+    @work(thread=True, exclusive=True, group="context-build", exit_on_error=False)
+    def _server_worker(self, session_id: str, budget: int, encoding: str, generation: int) -> None:
+        try:
+            pack = self.backend.server_context(session_id, budget_tokens=budget, encoding=encoding)
+        except MemtuiError as error:
+            self.deliver(self._build_failed, session_id, generation, error)
+            return
+        except Exception as error:  # a bug, not bad input: still a message
+            wrapped = MemtuiError(f"unexpected {type(error).__name__}: {error}")
+            self.deliver(self._build_failed, session_id, generation, wrapped)
+            return
+        result = ContextResult(
+            session_id=session_id,
+            context=pack.text,
+            memory_count=pack.item_count,
+            token_count=pack.exact_tokens,
+            max_tokens=pack.budget_tokens,
+            truncated=False,
+            omitted_count=0,
+            encoding=pack.encoding,
+        )
+        self.deliver(self._show_result, session_id, generation, result, pack)
+
     def _is_current(self, session_id: str, generation: int) -> bool:
         return session_id == self._session_id and generation == self._generation
 
@@ -375,12 +429,19 @@ system clipboard too. The toast says which.
         for field in self.query("#cp-controls Input"):
             field.remove_class("-invalid")
 
-    def _show_result(self, session_id: str, generation: int, result: ContextResult) -> None:
+    def _show_result(
+        self,
+        session_id: str,
+        generation: int,
+        result: ContextResult,
+        pack: ServerContext | None = None,
+    ) -> None:
         if not self._is_current(session_id, generation):
             return  # a newer build (or another session) has taken over
         self._clear_filter_error()
         changed = self._result is None or self._result.context != result.context
         self._result = result
+        self._server_pack = pack
         self._update_gauge(result)
         if changed:
             raw = self.query_one("#cp-raw", TextArea)
@@ -428,6 +489,8 @@ system clipboard too. The toast says which.
         if not self._budget_supported:
             text += " · this server does not count tokens against a budget"
         label.update(text)
+        if self._server_pack is not None:  # the server's pack beside memtui's count
+            label.update(describe_server_gauge(self._server_pack))
         if result.max_tokens:
             gauge.display = True
             gauge.update(total=result.max_tokens, progress=result.token_count)
@@ -497,6 +560,12 @@ system clipboard too. The toast says which.
             return False
         if action == "focus_preview":
             return isinstance(focused, Input | Select)
+        if action == "toggle_server_context":
+            # Only where the server has a context builder of its own (MemoryLayer);
+            # in a filter input the letter is typed.
+            return not isinstance(focused, Input) and self.services.has_capability(
+                Capability.SERVER_CONTEXT
+            )
         return True
 
     def action_focus_preview(self) -> None:
@@ -542,6 +611,29 @@ system clipboard too. The toast says which.
     @property
     def showing_rendered(self) -> bool:
         return self._rendered
+
+    @property
+    def server_pack(self) -> ServerContext | None:
+        """The server's context-pack shown now (None: memtui's own context)."""
+        return self._server_pack
+
+    def action_toggle_server_context(self) -> None:
+        """MemoryLayer: the server's own context-pack instead of memtui's context, with
+        memtui's exact count beside the server's estimate; again for memtui's."""
+        from memtui.tui.unsupported import refuse_unsupported
+
+        if refuse_unsupported(self, Capability.SERVER_CONTEXT):
+            return
+        self._server_mode = not self._server_mode
+        self.query_one("#cp-gauge-label", Static).update("building…")
+        self.notify(
+            "Showing the server's own context-pack (m: back to memtui's)."
+            if self._server_mode
+            else "Showing memtui's context.",
+            title="Context",
+            timeout=3,
+        )
+        self._build_now()
 
     def action_copy(self) -> None:
         result = self._result
@@ -658,5 +750,10 @@ system clipboard too. The toast says which.
                 "Context: toggle raw / rendered",
                 "Show raw markdown or rendered (v)",
                 self.action_toggle_view,
+            ),
+            SystemCommand(
+                "Context: the server's own context-pack",
+                "MemoryLayer's context-pack beside memtui's exact count (m)",
+                self.action_toggle_server_context,
             ),
         ]

@@ -274,9 +274,21 @@ Enter applies it (as in every filter of memtui); escape returns to the list.
         as_of: datetime | None = None,
     ) -> None:
         now = self.now
+        listed_before = not self.from_cache and self.loaded_at is not None
+        gone = [sid for sid in self.sessions if listed_before and not from_cache]
         self.from_cache = from_cache
         self.loaded_at = as_of or now
         self.sessions = {session.id: session for session in sessions}
+        gone = [sid for sid in gone if sid not in self.sessions]
+        if gone:
+            # Removed elsewhere, e.g. by the server's cleanup of expired sessions
+            # (MemoryLayer deletes them every 5 minutes): a toast, not an error.
+            shown = ", ".join(gone[:3]) + (f" and {len(gone) - 3} more" if len(gone) > 3 else "")
+            self.app.notify(
+                f"{shown} {'is' if len(gone) == 1 else 'are'} gone: removed on the server.",
+                title="Sessions removed",
+                timeout=6,
+            )
         self._rebuild_thresholds(now)
         self._apply_filter(now)
         self._recount(now)
@@ -554,6 +566,13 @@ Enter applies it (as in every filter of memtui); escape returns to the list.
         )
         return False
 
+    def _offers(self, capability: str) -> bool:
+        """True if the backend has `capability`; else says why not, in its words
+        (MemoryLayer: sessions have no closed state)."""
+        from memtui.tui.unsupported import refuse_unsupported
+
+        return not refuse_unsupported(self, capability)
+
     def _store_ready(self, action: str) -> bool:
         return not self.services.refuse_without_store(action)
 
@@ -649,7 +668,7 @@ Enter applies it (as in every filter of memtui); escape returns to the list.
 
     def action_close_session(self) -> None:
         session = self._current("Close")
-        if session is None:
+        if session is None or not self._offers(Capability.SESSION_CLOSE):
             return
         if session.status == SessionStatus.CLOSED:
             self.app.notify(f"{session.id} is already closed.", title="Nothing changed")
@@ -668,7 +687,7 @@ Enter applies it (as in every filter of memtui); escape returns to the list.
         nothing to reopen (issue 9 item 6): an active session, or an expired one,
         which only more time (`e`) brings back."""
         session = self._current("Reopen")
-        if session is None:
+        if session is None or not self._offers(Capability.SESSION_CLOSE):
             return
         now = self.now
         if session.status != SessionStatus.CLOSED:

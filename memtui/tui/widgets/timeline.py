@@ -562,6 +562,12 @@ Words search the content. Also:
         )
         count = "counting…" if view.is_provisional else plural(view.total, "memory")
         parts: list[Part] = [scope, count]
+        if not self.agent_scope and Capability.SESSION_MEMORIES not in getattr(
+            self.app, "capabilities", {Capability.SESSION_MEMORIES}
+        ):
+            # MemoryLayer: memories carry no session link; every session of a workspace
+            # shows the workspace's memories.
+            parts.append(("memories are the workspace's, not the session's", "$warning"))
         if self.filter.active:
             parts.append(("filtered", "$warning"))
         if view.selected:

@@ -42,6 +42,7 @@ from memtui.tui.screens.working_memory_dialogs import (
     UnsavedEditsModal,
 )
 from memtui.tui.stored_text import Part, block, cell, join, line
+from memtui.tui.unsupported import refuse_unsupported
 from memtui.tui.value_text import (
     LARGE_VALUE_CHARS,
     ValueText,
@@ -856,7 +857,9 @@ The selected session's working memory: each **key** holds a JSON value with an
         self._rebuild_table()
 
     def action_rename_key(self) -> None:
-        if not self._ready(need_key=True):
+        if not self._ready(need_key=True) or refuse_unsupported(
+            self, Capability.WORKING_MEMORY_RENAME
+        ):
             return
         assert self._loaded is not None
         old = self._loaded
@@ -921,7 +924,9 @@ The selected session's working memory: each **key** holds a JSON value with an
         self._reload()
 
     def action_delete_key(self) -> None:
-        if not self._ready(need_key=True):
+        if not self._ready(need_key=True) or refuse_unsupported(
+            self, Capability.WORKING_MEMORY_DELETE
+        ):
             return
         assert self._loaded is not None
         item = self._loaded
@@ -973,7 +978,9 @@ The selected session's working memory: each **key** holds a JSON value with an
         self.services.show_history(HistoryTarget.key(self._session_id, self._loaded.key))
 
     def action_set_importance(self) -> None:
-        if not self._ready(need_key=True):
+        if not self._ready(need_key=True) or refuse_unsupported(
+            self, Capability.WORKING_MEMORY_IMPORTANCE
+        ):
             return
         assert self._loaded is not None
         item = self._loaded
