@@ -13,7 +13,10 @@ A test that needs more than the core says so, and runs only where it is offered:
 Capabilities are read from the opened backend's `capabilities()`; TEST_CLOCK means
 "the backend follows the clock the test moves" (a kind's `follows_test_clock`; a
 real MemoryLayer server keeps its own time). A kind that lacks a requirement reports
-the test as skipped with what it lacks; nothing is skipped by hand.
+the test as skipped with what it lacks; nothing is skipped by hand. A test without the
+marker that reaches for what a kind lacks (the backend raises UnsupportedError naming
+a capability it does not list, or the test moves a clock the kind cannot follow) is
+reported the same way, so a new test never fails on a kind for what it does not offer.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from sqlalchemy.pool import NullPool
 
 from memtui.backend import Backend
 from memtui.domain.clock import ManualClock
-from tests.helpers.requirements import TEST_CLOCK
+from memtui.domain.errors import UnsupportedError
+from tests.helpers.requirements import TEST_CLOCK, NoTestClock
 
 STORE_DATA_TABLES = (
     "trash",
@@ -168,6 +172,33 @@ def _requirements(request: pytest.FixtureRequest) -> list[str]:
     for marker in request.node.iter_markers("requires"):
         needs.extend(str(need) for need in marker.args)
     return needs
+
+
+def _lacking(item: pytest.Item, error: BaseException) -> str | None:
+    """What the test's kind lacks, if `error` says it reached for that."""
+    callspec = getattr(item, "callspec", None)
+    kind = callspec.params.get("backend_kind") if callspec is not None else None
+    if kind is None:
+        return None
+    if isinstance(error, NoTestClock):
+        return f"{kind} lacks a clock the test controls ({error})"
+    if isinstance(error, UnsupportedError) and error.capability:
+        backend = getattr(item, "funcargs", {}).get("backend")
+        if backend is None or error.capability not in backend.capabilities():
+            return f"{kind} lacks {error.capability} ({error})"
+    return None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if call.excinfo is None or report.skipped:
+        return
+    reason = _lacking(item, call.excinfo.value)
+    if reason is not None:
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {reason}")
 
 
 def _skip_unless_offered(

@@ -13,6 +13,11 @@ from memtui.domain.models import Capability
 
 TEST_CLOCK = "test_clock"
 
+
+class NoTestClock(Exception):  # noqa: N818 - reads as the reason a test is skipped
+    """Raised by a kind's clock that the test cannot move (a real server's time)."""
+
+
 requires = pytest.mark.requires
 
-__all__ = ["TEST_CLOCK", "Capability", "requires"]
+__all__ = ["TEST_CLOCK", "Capability", "NoTestClock", "requires"]

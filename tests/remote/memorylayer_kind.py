@@ -22,6 +22,7 @@ import pytest
 
 from memtui.backend import Backend
 from memtui.domain.clock import utc_now
+from tests.helpers.requirements import NoTestClock
 
 # The workspaces the server makes for itself; they stay (emptied of sessions).
 SYSTEM_WORKSPACES = ("_default", "_global", "_global_user")
@@ -39,10 +40,7 @@ class RealClock:
         return utc_now()
 
     def advance(self, **delta: float) -> None:
-        raise AssertionError(
-            f"cannot move a real MemoryLayer server's clock by {timedelta(**delta)}: "
-            "mark the test requires(TEST_CLOCK)"
-        )
+        raise NoTestClock(f"cannot move a real MemoryLayer server's clock by {timedelta(**delta)}")
 
 
 def make_memorylayer_clock(_tmp_path: Path, _start: datetime) -> RealClock:

@@ -347,7 +347,7 @@ def test_memtuis_memory_edits_read_back_over_http(
     assert http.get(f"/v1/memories/{added.id}").json()["memory"]["workspace_id"] == ws
     assert ml.delete_memories([raw["id"], added.id, "mem_missing"]) == 2
     assert http.get(f"/v1/memories/{raw['id']}").status_code == 404
-    with pytest.raises(InvalidInputError, match="not a MemoryLayer type"):
+    with pytest.raises(UnsupportedError, match="not a MemoryLayer type"):
         ml.add_memories([NewMemory(agent_id=ws, content="x", memory_type="decision")])
 
 

@@ -388,13 +388,14 @@ class MemoryLayerBackend(BackendBase):
         return list(MEMORYLAYER_TYPES)
 
     def _check_type(self, name: str, value: str, index: int | None = None) -> str:
+        """A type of memtui's own (decision, session…) cannot be stored: MemoryLayer
+        has four (capability custom_memory_types missing)."""
         if value not in MEMORYLAYER_TYPES:
             where = f" (memory {index})" if index is not None else ""
-            raise InvalidInputError(
+            raise UnsupportedError(
                 f"{name} {value!r} is not a MemoryLayer type "
                 f"({', '.join(MEMORYLAYER_TYPES)}){where}",
-                field=name,
-                value=value,
+                capability=Capability.CUSTOM_MEMORY_TYPES,
             )
         return value
 
