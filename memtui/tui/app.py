@@ -30,6 +30,7 @@ from memtui.domain.errors import AuthError, BackendUnavailableError, MemtuiError
 from memtui.domain.history import HistoryTarget, TrashItem, describe_trash_item
 from memtui.domain.models import Capability, Change, Session
 from memtui.domain.safe_text import visible_line, visible_text
+from memtui.tui.keymap import keys_help, read_keymap
 from memtui.tui.messages import SessionSelected, StoreChanged
 from memtui.tui.panes import PANES, PaneSpec
 from memtui.tui.undo import UndoEntry, restore_entry
@@ -215,6 +216,7 @@ class MemtuiApp(App[None]):
         self._poll_failures = 0
         self._since_full_refresh = 0.0
         self._saved_theme: str | None = None
+        self.user_keymap: dict[str, str] = {}  # from the config, checked
         # Shown instead of backend.describe() when set (tests: a stable status line).
         self.backend_label: str | None = None
 
@@ -263,7 +265,11 @@ class MemtuiApp(App[None]):
 
     def on_mount(self) -> None:
         self._fit_layout(self.size.width)
-        self._restore_theme()
+        from memtui.config import load_config
+
+        config = load_config()
+        self._apply_keymap(config)
+        self._restore_theme(config)
         self._tick_timer = self.set_interval(1.0, self.tick, name="countdowns")
         self.session_list.table.focus()
         if self.backend is not None:
@@ -627,7 +633,8 @@ class MemtuiApp(App[None]):
         pane = self.focused_pane()
         text = getattr(pane, "HELP", "") or f"# {type(pane).__name__}"
         title = f"Help · {text.splitlines()[0].lstrip('# ').strip()}"
-        self.push_screen(HelpScreen(title, f"{text}\n\n{APP_HELP}"))
+        keys = keys_help(self.user_keymap)
+        self.push_screen(HelpScreen(title, f"{text}\n\n{APP_HELP}\n{keys}"))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -640,7 +647,8 @@ class MemtuiApp(App[None]):
                 lacking = f"; this backend has no {spec.capability.replace('_', ' ')}"
             yield SystemCommand(
                 f"Go to: {spec.label}",
-                f"Show the {spec.label} pane ({spec.key}){lacking}",
+                f"Show the {spec.label} pane ({self.user_keymap.get(spec.binding_id, spec.key)})"
+                f"{lacking}",
                 lambda tab=spec.id: self.action_show_tab(tab, True),
             )
         if screen is not self.screen_stack[0]:
@@ -652,10 +660,19 @@ class MemtuiApp(App[None]):
 
     # --- theme -------------------------------------------------------------------------
 
-    def _restore_theme(self) -> None:
-        from memtui.config import load_config
+    def _apply_keymap(self, config: dict[str, Any]) -> None:
+        """The config's `keymap` (binding id -> keys); a wrong entry is named in one
+        toast and ignored, never a traceback (memtui.tui.keymap)."""
+        keymap = read_keymap(config)
+        self.user_keymap = keymap.bindings
+        if keymap.bindings:
+            self.set_keymap(keymap.bindings)
+        message = keymap.message()
+        if message is not None:
+            self.notify(message, title="memtui config", severity="warning", timeout=15)
 
-        saved = load_config().get("theme")
+    def _restore_theme(self, config: dict[str, Any]) -> None:
+        saved = config.get("theme")
         if isinstance(saved, str) and saved in self.available_themes:
             self._saved_theme = saved
             self.theme = saved

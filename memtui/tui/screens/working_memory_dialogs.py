@@ -20,9 +20,9 @@ class UnsavedEditsModal(ChoiceDialog):
     """Switching away from a key with unsaved edits: save, discard or keep editing."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "choose('save')", "Save", id="unsaved.save"),
-        Binding("d", "choose('discard')", "Discard", id="unsaved.discard"),
-        Binding("escape,k", "choose('keep')", "Keep editing", id="unsaved.keep"),
+        Binding("s", "choose('save')", "Save", id="unsaved-save"),
+        Binding("d", "choose('discard')", "Discard", id="unsaved-discard"),
+        Binding("escape,k", "choose('keep')", "Keep editing", id="unsaved-keep"),
     ]
 
     def __init__(self, key: str, target: str) -> None:
@@ -84,9 +84,9 @@ class ConflictModal(ChoiceDialog):
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("m", "choose('mine')", "Keep mine", id="conflict.mine"),
-        Binding("t", "choose('theirs')", "Take theirs", id="conflict.theirs"),
-        Binding("escape,k", "choose('keep')", "Keep editing", id="conflict.keep"),
+        Binding("m", "choose('mine')", "Keep mine", id="conflict-mine"),
+        Binding("t", "choose('theirs')", "Take theirs", id="conflict-theirs"),
+        Binding("escape,k", "choose('keep')", "Keep editing", id="conflict-keep"),
     ]
 
     def __init__(self, key: str, message: str, mine: ConflictSide, theirs: ConflictSide) -> None:
@@ -132,7 +132,7 @@ class CommitModal(DialogScreen[CommitOptions | None]):
     """Asks for commit options; refuses a min_importance outside 0..1 in place."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="commit.cancel"),
+        Binding("escape", "cancel", "Cancel", id="commit-cancel"),
     ]
 
     def __init__(self, session_id: str, *, min_importance: float = 0.5) -> None:

@@ -127,8 +127,8 @@ Times are in your local time; the briefing follows new writes by itself.
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "toggle_scope", "Agent/all", id="briefing.toggle_scope"),
-        Binding("r", "reload", "Reload", id="briefing.reload"),
+        Binding("a", "toggle_scope", "Agent/all", id="briefing-toggle-scope"),
+        Binding("r", "reload", "Reload", id="briefing-reload"),
     ]
 
     def __init__(self) -> None:

@@ -176,12 +176,12 @@ other filters do not apply to it; copy and save take what is shown.
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "copy", "Copy", id="context_preview.copy"),
+        Binding("c", "copy", "Copy", id="context-copy"),
         Binding("m", "toggle_server_context", "Server's pack", id="context-server-pack"),
-        Binding("s", "save_to_file", "Save to file", id="context_preview.save"),
-        Binding("v", "toggle_view", "Raw/rendered", id="context_preview.toggle_view"),
+        Binding("s", "save_to_file", "Save to file", id="context-save"),
+        Binding("v", "toggle_view", "Raw/rendered", id="context-toggle-view"),
         Binding("x", "toggle_explain", "Explain", id="context-explain"),
-        Binding("escape", "focus_preview", "Back to preview", id="context_preview.focus_preview"),
+        Binding("escape", "focus_preview", "Back to preview", id="context-focus-preview"),
     ]
 
     def __init__(self) -> None:

@@ -77,7 +77,7 @@ Times are shown in your local time. New snapshots appear by themselves.
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "reload", "Reload", id="snapshots.reload"),
+        Binding("r", "reload", "Reload", id="snapshots-reload"),
     ]
 
     def __init__(self) -> None:

@@ -97,10 +97,10 @@ class TimelineView(ScrollView, can_focus=True):
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False, id="timeline-up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="timeline-down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="timeline-page-up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="timeline-page-down"),
         Binding("home,g", "first", "Oldest", show=False, id="timeline-home"),
         Binding("end,G", "last", "Newest", show=False, id="timeline-end"),
     ]
