@@ -10,6 +10,7 @@ when the last one has finished; every pane gets a `StoreChanged`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,6 +31,7 @@ from memtui.domain.errors import AuthError, BackendUnavailableError, MemtuiError
 from memtui.domain.history import HistoryTarget, TrashItem, describe_trash_item
 from memtui.domain.models import Capability, Change, Session
 from memtui.domain.safe_text import visible_line, visible_text
+from memtui.tui.executor import DaemonExecutor, pending_writes
 from memtui.tui.keymap import keys_help, read_keymap
 from memtui.tui.messages import SessionSelected, StoreChanged
 from memtui.tui.panes import PANES, PaneSpec
@@ -48,6 +50,7 @@ from memtui.tui.workers import (
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
     from textual.widget import AwaitMount
+    from textual.worker import Worker
 
     from memtui.backend import Backend
     from memtui.connect import BackendTarget
@@ -67,6 +70,7 @@ COMPACT_FOOTER_BELOW = 120  # columns: a compact footer without the palette's ke
 FULL_REFRESH_EVERY = 2.0  # seconds, for backends without a change feed (MemoryLayer)
 CACHED_ROWS_SHOWN = 60  # a screenful of sessions for the first frame (the store fills the rest)
 MAX_POLL_BACKOFF = 15.0
+QUIT_WAITS_FOR_WRITES = 10.0  # seconds at most; a store that hangs longer is not waited for
 
 _TAB_KEYS = f"`{PANES[0].key}`…`{PANES[-1].key}`"
 _TAB_LABELS = " · ".join(spec.label for spec in PANES)
@@ -693,7 +697,28 @@ class MemtuiApp(App[None]):
             return
         self._saved_theme = name
 
-    async def action_quit(self) -> None:
+    def on_load(self) -> None:
+        # Thread workers on daemon threads: quitting never waits for a read in flight
+        # (a whole session list from a slow server); writes are waited for below.
+        asyncio.get_running_loop().set_default_executor(DaemonExecutor())
+
+    def action_quit(self) -> None:
+        writes = pending_writes(self.workers)
+        if not writes:
+            self.exit()
+            return
+        self.notify("Finishing a save before quitting…", timeout=QUIT_WAITS_FOR_WRITES)
+        # In a worker: the app keeps running (and shows the save's result) meanwhile.
+        self.run_worker(self._exit_after(writes), group="quit", exclusive=True)
+
+    async def _exit_after(self, writes: list[Worker[Any]]) -> None:
+        async def finished(worker: Worker[Any]) -> None:
+            with contextlib.suppress(Exception):  # failed or cancelled: it has ended
+                await worker.wait()
+
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(QUIT_WAITS_FOR_WRITES):
+                await asyncio.gather(*(finished(worker) for worker in writes))
         self.exit()
 
     def notify(

@@ -22,6 +22,7 @@ from textual.css.query import NoMatches
 from textual.worker import Worker, get_current_worker
 
 from memtui.domain.errors import BackendUnavailableError, MemtuiError
+from memtui.tui.executor import mark_write
 from memtui.tui.services import AppServices, app_services
 
 if TYPE_CHECKING:
@@ -114,13 +115,15 @@ def run_backend_call(
     action: str = "",
     group: str = "backend",
     exclusive: bool = False,
+    writes: bool = False,
 ) -> Worker[None] | None:
     """Run `work(backend)` in a thread worker owned by `node` (None: the store is not
     open, which the app has said; nothing runs).
 
     `on_done(result)` runs on the UI thread unless the worker was cancelled (an
     exclusive newer call replaced it). Errors go to `on_error` if given, else to the
-    app's `report_backend_error` (a toast plus the status line).
+    app's `report_backend_error` (a toast plus the status line). With `writes`, quitting
+    waits for it to finish (a read still in flight is dropped: memtui.tui.executor).
     """
     app = app_services(node)
     if app.backend is None:
@@ -152,7 +155,7 @@ def run_backend_call(
         if on_done is not None:
             deliver(on_done, result)
 
-    return node.run_worker(
+    worker = node.run_worker(
         run,
         name=action or "backend call",
         group=group,
@@ -160,6 +163,9 @@ def run_backend_call(
         thread=True,
         exit_on_error=False,
     )
+    if writes:
+        mark_write(worker)
+    return worker
 
 
 def _report(

@@ -43,6 +43,7 @@ from memtui.domain.models import (
     Session,
 )
 from memtui.domain.safe_text import visible_line, visible_text
+from memtui.tui.executor import mark_current_worker_as_write
 from memtui.tui.messages import StoreChanged
 from memtui.tui.screens.confirm import ConfirmScreen
 from memtui.tui.screens.prompt import PromptScreen
@@ -714,6 +715,7 @@ other filters do not apply to it; copy and save take what is shown.
 
     @work(thread=True, group="context-save", exit_on_error=False)
     def _write_worker(self, path: Path, result: ContextResult, typed: str) -> None:
+        mark_current_worker_as_write()  # quitting waits for the file
         try:
             # newline="": the file holds exactly the preview text, on every platform.
             with path.open("w", encoding="utf-8", newline="") as handle:

@@ -99,11 +99,12 @@ class SessionPane(Widget):
         action: str = "",
         group: str | None = None,
         exclusive: bool = True,
+        writes: bool = False,
     ) -> Worker[None] | None:
         """Run `work(backend)` in a thread worker; `on_done(result)` runs on the UI
         thread. Errors become a toast (or go to `on_error`), never a traceback. With
         `exclusive` (the default), a newer call in the same group replaces an older one,
-        whose result is then dropped."""
+        whose result is then dropped. With `writes`, quitting waits for it."""
         from memtui.tui.workers import run_backend_call
 
         return run_backend_call(
@@ -114,4 +115,5 @@ class SessionPane(Widget):
             action=action,
             group=group or f"{self.id or type(self).__name__}-load",
             exclusive=exclusive,
+            writes=writes,
         )

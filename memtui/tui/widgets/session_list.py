@@ -621,7 +621,7 @@ Enter applies it (as in every filter of memtui); escape returns to the list.
             self.upsert(session)
             self.app.notify(f"Created {session.id} for {session.agent_id}.")
 
-        run_backend_call(self, create, on_done=created, action="New session")
+        run_backend_call(self, create, on_done=created, action="New session", writes=True)
 
     def action_extend(self, by: timedelta | None = None) -> None:
         session = self._current("Extend")
@@ -639,7 +639,7 @@ Enter applies it (as in every filter of memtui); escape returns to the list.
                 title="Extended",
             )
 
-        run_backend_call(self, extend, on_done=extended, action="Extend")
+        run_backend_call(self, extend, on_done=extended, action="Extend", writes=True)
 
     def action_extend_by(self) -> None:
         session = self._current("Extend")
@@ -679,7 +679,11 @@ Enter applies it (as in every filter of memtui); escape returns to the list.
             self.app.notify(f"{result.id} closed.")
 
         run_backend_call(
-            self, lambda backend: backend.close_session(session.id), on_done=closed, action="Close"
+            self,
+            lambda backend: backend.close_session(session.id),
+            on_done=closed,
+            action="Close",
+            writes=True,
         )
 
     def action_reopen_session(self) -> None:
@@ -718,7 +722,7 @@ Enter applies it (as in every filter of memtui); escape returns to the list.
                 when = "it never expires" if left == "never" else f"{left} left"
                 self.app.notify(f"{result.id} reopened: {when}.", title="Reopened")
 
-        run_backend_call(self, reopen, on_done=reopened, action="Reopen")
+        run_backend_call(self, reopen, on_done=reopened, action="Reopen", writes=True)
 
     def action_history(self) -> None:
         """The history of the session under the cursor (h)."""
@@ -750,7 +754,7 @@ Enter applies it (as in every filter of memtui); escape returns to the list.
                 undo = " (z undoes)" if services.has_capability(Capability.TRASH) else ""
                 self.app.notify(f"Deleted {session.id}.{undo}")
 
-            run_backend_call(self, delete, on_done=deleted, action="Delete session")
+            run_backend_call(self, delete, on_done=deleted, action="Delete session", writes=True)
 
         self.app.push_screen(
             ConfirmScreen(

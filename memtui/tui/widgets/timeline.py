@@ -741,6 +741,7 @@ Words search the content. Also:
                 action="Add memory",
                 group="timeline-write",
                 exclusive=False,
+                writes=True,
             )
 
         self.app.push_screen(MemoryFormScreen(title=f"Add memory to {session.id}"), save)
@@ -775,6 +776,7 @@ Words search the content. Also:
                 action="Edit memory",
                 group="timeline-write",
                 exclusive=False,
+                writes=True,
             )
 
         self.app.push_screen(MemoryFormScreen(memory), save)
@@ -838,6 +840,7 @@ Words search the content. Also:
                 action="Delete memories",
                 group="timeline-write",
                 exclusive=False,
+                writes=True,
             )
 
         self.app.push_screen(ConfirmScreen(title, body), confirmed)

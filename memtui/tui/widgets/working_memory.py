@@ -211,6 +211,7 @@ The selected session's working memory: each **key** holds a JSON value with an
             action=f"Saving {item.key!r}",
             group="working-memory-external",
             exclusive=False,
+            writes=True,
         )
 
     def _external_invalid(
@@ -299,6 +300,7 @@ The selected session's working memory: each **key** holds a JSON value with an
             action=action,
             group=WRITE_GROUP,
             exclusive=False,
+            writes=True,
         )
 
     def action_add_key(self) -> None:
@@ -325,6 +327,7 @@ The selected session's working memory: each **key** holds a JSON value with an
                 action=f"Adding {key!r}",
                 group=WRITE_GROUP,
                 exclusive=False,
+                writes=True,
             )
 
         self.app.push_screen(
@@ -556,6 +559,7 @@ The selected session's working memory: each **key** holds a JSON value with an
             action="Commit",
             group=WRITE_GROUP,
             exclusive=False,
+            writes=True,
         )
 
     def _on_committed(self, session_id: str, result: CommitResult, options: CommitOptions) -> None:

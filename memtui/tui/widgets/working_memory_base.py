@@ -451,6 +451,7 @@ class WorkingMemoryBase(SessionPane):
             action=f"Saving {key!r}",
             group=WRITE_GROUP,
             exclusive=False,
+            writes=True,
         )
 
     def _on_saved(
