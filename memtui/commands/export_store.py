@@ -9,13 +9,11 @@ constant memory. On a terminal, stderr shows how far it has got.
 from __future__ import annotations
 
 import argparse
-import json
-import re
 import sys
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING
 
-from memtui.commands.output import Printer, run_command
+from memtui.commands.output import Printer, dumps_json, run_command
 from memtui.commands.progress import Progress
 
 if TYPE_CHECKING:
@@ -24,14 +22,12 @@ if TYPE_CHECKING:
     from memtui.domain.transfer import TransferObject
 
 PAGE_SIZE = 1000
-# Characters a terminal acts on even inside a JSON string: written as \\uXXXX (the same
-# JSON value), so `memtui export` on a terminal or `cat store.jsonl` is never an attack.
-_TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def export_text(record: dict[str, object]) -> str:
-    text = json.dumps(record, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    """One record line. Characters a terminal acts on even inside a JSON string are
+    \\uXXXX escapes (the same JSON value), as in every --json output."""
+    return dumps_json(record, indent=None, compact=True)
 
 
 class ExportScope:

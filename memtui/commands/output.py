@@ -72,8 +72,12 @@ class Printer:
         self.write(dumps_json(value))
 
 
-def dumps_json(value: Any, *, indent: int | None = 2) -> str:
-    text = json.dumps(value, ensure_ascii=False, indent=indent)
+def dumps_json(value: Any, *, indent: int | None = 2, compact: bool = False) -> str:
+    """`compact`: one line without spaces (memtui export's records)."""
+    separators = (",", ":") if compact else None
+    text = json.dumps(
+        value, ensure_ascii=False, indent=indent, separators=separators, allow_nan=not compact
+    )
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
